@@ -1,0 +1,29 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Kernels the stock tfjs-backend-wasm 4.22 lacks for training, or has but too slowly.
+ * One file per kernel beside this one; each is added to this list and nowhere else.
+ */
+const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [];
+
+let registered = false;
+
+/**
+ * Registers graft's training kernels on the `wasm` backend. Idempotent. Stock kernels of the
+ * same name are replaced (tfjs allows one kernel per name and backend).
+ */
+export function registerTrainingKernels(): void {
+  if (registered) return;
+  for (const config of WASM_TRAINING_KERNELS) {
+    if (tf.getKernel(config.kernelName, config.backendName)) {
+      tf.unregisterKernel(config.kernelName, config.backendName);
+    }
+    tf.registerKernel(config);
+  }
+  registered = true;
+}
+
+/** Names of the kernels graft provides for `wasm`, for reports and tests. */
+export function trainingKernelNames(): string[] {
+  return WASM_TRAINING_KERNELS.map((k) => k.kernelName);
+}
