@@ -1,1 +1,2 @@
-export {};
+export type { CodeBlock } from './codeBlocks';
+export { extractCodeBlocks } from './codeBlocks';

@@ -1,1 +1,5 @@
-export {};
+export type { Dataset, Example, ExampleInput, Target } from './dataset';
+export type { FromArraysOptions } from './fromArrays';
+export { fromArrays } from './fromArrays';
+export type { Rng } from './random';
+export { createRng } from './random';

@@ -1,1 +1,3 @@
-export {};
+export type { ExplainRow, FreezePlan, ParamDecision, ParamInfo } from './freezePlan';
+export { planFrom } from './freezePlan';
+export { all, lastBlocks } from './policies';

@@ -1,1 +1,1 @@
-export {};
+export { maskedBinaryCrossEntropy } from './maskedBinaryCrossEntropy';

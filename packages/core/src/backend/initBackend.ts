@@ -62,10 +62,17 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       hint: `Use one of: ${KNOWN_BACKENDS.join(', ')}.`,
     });
   }
-  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
-    throw new GraftError('INVALID_ARGUMENT', `threads must be a positive integer, got ${options.threads}`, {
-      where: 'initBackend({ threads })',
-    });
+  if (
+    options.threads !== undefined &&
+    !(Number.isInteger(options.threads) && options.threads >= 1)
+  ) {
+    throw new GraftError(
+      'INVALID_ARGUMENT',
+      `threads must be a positive integer, got ${options.threads}`,
+      {
+        where: 'initBackend({ threads })',
+      },
+    );
   }
   ensureGradientsRegistered();
   silenceCpuBanner();
@@ -97,10 +104,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   return { name: 'wasm', simd, threads: tfwasm.getThreadsCount() };
 }
 
-async function prepareWasm(
-  options: InitBackendOptions,
-  warn: (m: string) => void,
-): Promise<void> {
+async function prepareWasm(options: InitBackendOptions, warn: (m: string) => void): Promise<void> {
   if (typeof WebAssembly === 'undefined') throw new Error('WebAssembly is not available');
   if (isNode()) {
     // tfjs 4.22 disables the threaded build under Node (upstream issue 3830).

@@ -42,13 +42,17 @@ export async function resolveNodeWasmDir(explicit?: string): Promise<string> {
   }
   const missing = WASM_FILE_NAMES.slice(0, 2).filter((f) => !existsSync(path.join(dir, f)));
   if (missing.length > 0) {
-    throw new GraftError('WASM_FILES_NOT_FOUND', `WebAssembly files missing: ${missing.join(', ')}`, {
-      where: `${dir} (from ${source})`,
-      hint:
-        explicit !== undefined
-          ? 'Point wasmPaths at the dist/ folder of @tensorflow/tfjs-backend-wasm, or omit it to let graft find the files.'
-          : 'The install looks incomplete; reinstall @tensorflow/tfjs-backend-wasm, or pass wasmPaths.',
-    });
+    throw new GraftError(
+      'WASM_FILES_NOT_FOUND',
+      `WebAssembly files missing: ${missing.join(', ')}`,
+      {
+        where: `${dir} (from ${source})`,
+        hint:
+          explicit !== undefined
+            ? 'Point wasmPaths at the dist/ folder of @tensorflow/tfjs-backend-wasm, or omit it to let graft find the files.'
+            : 'The install looks incomplete; reinstall @tensorflow/tfjs-backend-wasm, or pass wasmPaths.',
+      },
+    );
   }
   return dir.endsWith(path.sep) ? dir : dir + path.sep;
 }
