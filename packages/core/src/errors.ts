@@ -9,6 +9,8 @@ export type GraftErrorCode =
   | 'KERNEL_BAD_INPUT'
   | 'PARAM_DUPLICATE'
   | 'PARAM_NOT_FOUND'
+  | 'LAYER_DUPLICATE'
+  | 'LAYER_NOT_FOUND'
   | 'SHAPE_MISMATCH'
   | 'INVALID_ARGUMENT'
   | 'NAN_LOSS';

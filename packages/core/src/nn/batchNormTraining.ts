@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface BatchNormTrainingArgs {
+  gamma: tf.Tensor;
+  beta: tf.Tensor;
+  /** Updated in place with the batch statistics; never part of the gradient. */
+  movingMean: tf.Variable;
+  movingVariance: tf.Variable;
+  /** Weight of the old moving value: moving = moving * momentum + batch * (1 - momentum). */
+  momentum: number;
+  epsilon: number;
+}
+
+/**
+ * Batch normalisation in training mode, forward and backward, behind one function so that a
+ * fused native kernel can replace it later (the way cuDNN's training kernel also updates the
+ * running statistics).
+ *
+ * Normalises over every axis but the last (channels) with the batch mean and the biased batch
+ * variance, and folds the batch statistics into the moving statistics. The moving variance
+ * uses the biased batch variance, as Keras 3's BatchNormalization does.
+ *
+ * The gradient is the closed form, written with broadcasting ops only: tfjs's own batch-norm
+ * gradient tiles its operands, which costs ~0.45 s of a 2 s MobileNetV2 step on wasm. With
+ * xhat = (x - mean) * invStd and N values per channel:
+ *   dbeta  = sum(dy)
+ *   dgamma = sum(dy * xhat)
+ *   dx     = gamma * invStd / N * (N * dy - dbeta - xhat * dgamma)
+ * Only `x - mean` (one tensor the size of x) and gamma * invStd are kept for the backward pass.
+ */
+export function batchNormTraining(x: tf.Tensor, args: BatchNormTrainingArgs): tf.Tensor {
+  const channelsAxis = x.rank - 1;
+  const axes = Array.from({ length: channelsAxis }, (_, i) => i);
+  const n = x.size / (x.shape[channelsAxis] ?? 1);
+  const { momentum, epsilon, movingMean, movingVariance } = args;
+
+  const normalise = tf.customGrad((input, gammaInput, betaInput, save) => {
+    const xIn = input as tf.Tensor;
+    const gamma = gammaInput as tf.Tensor;
+    const beta = betaInput as tf.Tensor;
+    // Everything here runs inside one custom op: tfjs records none of it on the gradient tape
+    // and releases every intermediate except the returned value and the saved tensors.
+    const mean = tf.mean(xIn, axes);
+    const centered = tf.sub(xIn, mean);
+    const variance = tf.mean(tf.square(centered), axes);
+    const invStd = tf.rsqrt(tf.add(variance, epsilon));
+    const scale = tf.mul(gamma, invStd);
+    const y = tf.add(tf.mul(centered, scale), beta);
+    // assign() keeps the new data alive in the variable; the tensors themselves are released
+    // with the op's intermediates. The old data is released by assign.
+    movingMean.assign(tf.add(tf.mul(movingMean, momentum), tf.mul(mean, 1 - momentum)));
+    movingVariance.assign(tf.add(tf.mul(movingVariance, momentum), tf.mul(variance, 1 - momentum)));
+    (save as tf.GradSaveFunc)([centered, invStd, scale]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedCentered, savedInvStd, savedScale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const dbeta = tf.sum(dy, axes);
+        // sum(dy * xhat) = invStd * sum(dy * (x - mean)): one full-size multiply, not two.
+        const dgamma = tf.mul(tf.sum(tf.mul(dy, savedCentered), axes), savedInvStd);
+        // dx = scale * (dy - dbeta / N - (x - mean) * invStd * dgamma / N)
+        const perCentered = tf.mul(savedInvStd, tf.div(dgamma, n));
+        const dx = tf.mul(
+          tf.sub(tf.sub(dy, tf.mul(savedCentered, perCentered)), tf.div(dbeta, n)),
+          savedScale,
+        );
+        return [dx, dgamma, dbeta];
+      },
+    };
+  });
+  return normalise(x, args.gamma, args.beta);
+}

@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initialKernel, type KernelInitializer } from './initializers';
+import type { ApplyOptions, Layer, Shape } from './module';
+import { createParam, type Param } from './param';
+import {
+  assertImageBatch,
+  assertStridesOrDilation,
+  outputLength,
+  type Padding,
+  pair,
+} from './spatial';
+
+export interface Conv2DOptions {
+  name: string;
+  /** Block the parameters belong to. Default: the layer name. */
+  block?: string;
+  inputChannels: number;
+  filters: number;
+  kernelSize: number | [number, number];
+  strides?: number | [number, number];
+  padding?: Padding;
+  dilation?: number | [number, number];
+  /** Default true, as in Keras. */
+  useBias?: boolean;
+  /** Default 'glorotUniform', as in Keras. */
+  kernelInitializer?: KernelInitializer;
+  seed: number;
+}
+
+/** Resolved configuration, in the terms a Keras `Conv2D` config uses. */
+export interface Conv2DConfig {
+  inputChannels: number;
+  filters: number;
+  kernelSize: [number, number];
+  strides: [number, number];
+  padding: Padding;
+  dilation: [number, number];
+  useBias: boolean;
+}
+
+/** 2-D convolution over NHWC images; kernel `[kh, kw, in, out]` as in Keras. */
+export class Conv2D implements Layer {
+  readonly className = 'Conv2D' as const;
+  readonly name: string;
+  readonly config: Conv2DConfig;
+  readonly kernel: Param;
+  readonly bias: Param | undefined;
+
+  constructor(options: Conv2DOptions) {
+    const where = `Conv2D ${options.name}`;
+    this.name = options.name;
+    const dilation = pair(options.dilation ?? 1, 'dilation', where);
+    const strides = pair(options.strides ?? 1, 'strides', where);
+    assertStridesOrDilation(strides, dilation, where);
+    this.config = {
+      inputChannels: pair(options.inputChannels, 'inputChannels', where)[0],
+      filters: pair(options.filters, 'filters', where)[0],
+      kernelSize: pair(options.kernelSize, 'kernelSize', where),
+      strides,
+      padding: options.padding ?? 'valid',
+      dilation,
+      useBias: options.useBias ?? true,
+    };
+    const { kernelSize, inputChannels, filters } = this.config;
+    const block = options.block ?? options.name;
+    const kernelShape = [kernelSize[0], kernelSize[1], inputChannels, filters];
+    const kernelName = `${this.name}/kernel`;
+    this.kernel = createParam({ name: kernelName, block, kind: 'kernel' }, () =>
+      initialKernel(
+        options.kernelInitializer ?? 'glorotUniform',
+        kernelShape,
+        options.seed,
+        kernelName,
+      ),
+    );
+    this.bias = this.config.useBias
+      ? createParam({ name: `${this.name}/bias`, block, kind: 'bias' }, () => tf.zeros([filters]))
+      : undefined;
+  }
+
+  params(): Param[] {
+    return this.bias ? [this.kernel, this.bias] : [this.kernel];
+  }
+
+  apply(x: tf.Tensor, _options: ApplyOptions): tf.Tensor {
+    assertImageBatch(x.shape, this.config.inputChannels, `Conv2D ${this.name}`);
+    const { strides, padding, dilation } = this.config;
+    return tf.tidy(() => {
+      const y = tf.conv2d(
+        x as tf.Tensor4D,
+        this.kernel.variable as tf.Tensor4D,
+        strides,
+        padding,
+        'NHWC',
+        dilation,
+      );
+      return this.bias ? tf.add(y, this.bias.variable) : y;
+    });
+  }
+
+  outputShape(input: Shape): Shape {
+    const { kernelSize, strides, dilation, padding, filters } = this.config;
+    return [
+      outputLength(input[0] ?? 0, kernelSize[0], strides[0], dilation[0], padding),
+      outputLength(input[1] ?? 0, kernelSize[1], strides[1], dilation[1], padding),
+      filters,
+    ];
+  }
+}

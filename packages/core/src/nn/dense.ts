@@ -1,0 +1,83 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { GraftError } from '../errors';
+import { initialKernel, type KernelInitializer } from './initializers';
+import type { ApplyOptions, Layer, Shape } from './module';
+import { createParam, type Param } from './param';
+import { pair } from './spatial';
+
+export interface DenseOptions {
+  name: string;
+  /** Block the parameters belong to. Default: the layer name. */
+  block?: string;
+  inputUnits: number;
+  units: number;
+  /** Default true, as in Keras. */
+  useBias?: boolean;
+  /** Default 'glorotUniform', as in Keras. */
+  kernelInitializer?: KernelInitializer;
+  seed: number;
+}
+
+export interface DenseConfig {
+  inputUnits: number;
+  units: number;
+  useBias: boolean;
+}
+
+/** Fully connected layer on [batch, inputUnits]; kernel `[in, out]` as in Keras. No activation. */
+export class Dense implements Layer {
+  readonly className = 'Dense' as const;
+  readonly name: string;
+  readonly config: DenseConfig;
+  readonly kernel: Param;
+  readonly bias: Param | undefined;
+
+  constructor(options: DenseOptions) {
+    const where = `Dense ${options.name}`;
+    this.name = options.name;
+    this.config = {
+      inputUnits: pair(options.inputUnits, 'inputUnits', where)[0],
+      units: pair(options.units, 'units', where)[0],
+      useBias: options.useBias ?? true,
+    };
+    const { inputUnits, units } = this.config;
+    const block = options.block ?? options.name;
+    const kernelName = `${this.name}/kernel`;
+    this.kernel = createParam({ name: kernelName, block, kind: 'kernel' }, () =>
+      initialKernel(
+        options.kernelInitializer ?? 'glorotUniform',
+        [inputUnits, units],
+        options.seed,
+        kernelName,
+      ),
+    );
+    this.bias = this.config.useBias
+      ? createParam({ name: `${this.name}/bias`, block, kind: 'bias' }, () => tf.zeros([units]))
+      : undefined;
+  }
+
+  params(): Param[] {
+    return this.bias ? [this.kernel, this.bias] : [this.kernel];
+  }
+
+  apply(x: tf.Tensor, _options: ApplyOptions): tf.Tensor {
+    if (x.rank !== 2 || x.shape[1] !== this.config.inputUnits) {
+      throw new GraftError(
+        'SHAPE_MISMATCH',
+        `Expected [batch, ${this.config.inputUnits}], got [${x.shape.join(', ')}]`,
+        {
+          where: `Dense ${this.name}`,
+          hint: 'Pool or flatten image features before a Dense layer.',
+        },
+      );
+    }
+    return tf.tidy(() => {
+      const y = tf.matMul(x as tf.Tensor2D, this.kernel.variable as tf.Tensor2D);
+      return this.bias ? tf.add(y, this.bias.variable) : y;
+    });
+  }
+
+  outputShape(_input: Shape): Shape {
+    return [this.config.units];
+  }
+}

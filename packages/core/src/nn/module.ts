@@ -1,0 +1,48 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Param } from './param';
+
+/** Per-example shape, without the batch dimension: `[height, width, channels]` or `[units]`. */
+export type Shape = readonly number[];
+
+export interface ApplyOptions {
+  /**
+   * Training mode: batch norm normalises with batch statistics and updates its moving
+   * statistics. Inference mode uses the moving statistics and changes nothing.
+   */
+  training: boolean;
+}
+
+/**
+ * Something with named parameters that maps a batch to a batch. `I` is the input: one tensor
+ * for most layers, a list for merges such as Add.
+ */
+export interface Module<I extends tf.Tensor | tf.Tensor[] = tf.Tensor> {
+  readonly name: string;
+  /** Own parameters, in a stable order (Keras weight order for layers). */
+  params(): Param[];
+  /** Batched input -> batched output. Intermediate tensors are released. */
+  apply(x: I, options: ApplyOptions): tf.Tensor;
+  /** Output shape for an input shape, both per example (no batch dimension). */
+  outputShape(input: I extends tf.Tensor[] ? Shape[] : Shape): Shape;
+}
+
+/** Keras class names of the layers graft builds; a loader and an exporter map on these. */
+export type KerasLayerClass =
+  | 'Conv2D'
+  | 'DepthwiseConv2D'
+  | 'BatchNormalization'
+  | 'ReLU'
+  | 'Add'
+  | 'ZeroPadding2D'
+  | 'GlobalAveragePooling2D'
+  | 'MaxPooling2D'
+  | 'AveragePooling2D'
+  | 'Dense';
+
+/** A single Keras-equivalent layer: a module plus the class and resolved config Keras needs. */
+export interface Layer<I extends tf.Tensor | tf.Tensor[] = tf.Tensor> extends Module<I> {
+  readonly className: KerasLayerClass;
+}
+
+/** A layer of either arity, as returned by lookups by name. */
+export type AnyLayer = Layer<tf.Tensor> | Layer<tf.Tensor[]>;
