@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { GraftError } from '../errors';
 import { registerTrainingKernels } from '../kernels/registerTrainingKernels';
+import { loadNativeKernels } from '../native/nativeKernels';
 import { ensureGradientsRegistered } from './registerGradients';
 import { isNode, resolveNodeWasmDir } from './wasmFiles';
 
@@ -81,6 +82,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (requested === 'cpu') return selectCpu();
 
   try {
+    await loadNativeKernels();
     await prepareWasm(options, warn);
     const ok = await tf.setBackend('wasm');
     if (!ok) throw new Error('tf.setBackend("wasm") returned false');

@@ -1,10 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwiseConv2dNativeBackpropFilter';
+import { depthwiseConv2dNativeBackpropInputConfig } from './depthwiseConv2dNativeBackpropInput';
+import { unsortedSegmentSumConfig } from './unsortedSegmentSum';
 
 /**
  * Kernels the stock tfjs-backend-wasm 4.22 lacks for training, or has but too slowly.
  * One file per kernel beside this one; each is added to this list and nowhere else.
  */
-const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [];
+const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+  unsortedSegmentSumConfig,
+];
 
 let registered = false;
 

@@ -1,0 +1,21 @@
+/*
+ * Layout helpers the depthwise kernels share.
+ */
+#include "graft_simd.h"
+
+/*
+ * dst[p][k*m + j] = src[p][k] for every pixel p: repeats each of the c input channels m times
+ * so that a depthwise filter gradient with channel multiplier m becomes one with multiplier 1
+ * over c*m channels, in exactly the [.., c, m] order tfjs uses.
+ */
+GRAFT_EXPORT(expand_channels)
+void expand_channels(const float *src, float *dst, int pixels, int c, int m) {
+  for (int p = 0; p < pixels; ++p) {
+    for (int k = 0; k < c; ++k) {
+      const float v = src[k];
+      for (int j = 0; j < m; ++j) dst[j] = v;
+      dst += m;
+    }
+    src += c;
+  }
+}

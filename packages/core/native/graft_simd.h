@@ -1,0 +1,31 @@
+/*
+ * Shared helpers for graft's WebAssembly SIMD kernels.
+ *
+ * The module is freestanding (no libc): memset/memcpy come from -mbulk-memory, which lowers
+ * them to the memory.fill / memory.copy instructions, and nothing here has static data, so
+ * the module has no data segment and owns no memory that the JavaScript side does not lay out.
+ */
+#ifndef GRAFT_SIMD_H
+#define GRAFT_SIMD_H
+
+#include <stddef.h>
+#include <wasm_simd128.h>
+
+#define GRAFT_EXPORT(name) __attribute__((export_name(#name)))
+
+/* Unaligned 4-float load/store: NHWC rows with odd channel counts are not 16-byte aligned. */
+static inline v128_t load4(const float *p) { return wasm_v128_load(p); }
+static inline void store4(float *p, v128_t v) { wasm_v128_store(p, v); }
+
+/* acc + a * b. WebAssembly SIMD has no fused multiply-add (relaxed-simd is not baseline). */
+static inline v128_t madd(v128_t acc, v128_t a, v128_t b) {
+  return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b));
+}
+
+/* Adds v to the 4 floats at p. */
+static inline void add_to(float *p, v128_t v) { store4(p, wasm_f32x4_add(load4(p), v)); }
+
+/* Rounds a channel count up to whole 4-float vectors. */
+static inline int round_up4(int n) { return (n + 3) & ~3; }
+
+#endif
