@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Add } from './add';
+import type { AnyLayer, ApplyOptions, Layer, Module, Shape } from './module';
+import type { Param } from './param';
+
+export interface BlockOptions {
+  /** Block name, e.g. `block_3`; the `block` of every parameter in it. */
+  name: string;
+  /** Layers applied in order. */
+  layers: Layer[];
+  /** Adds the block input to the output of `layers` (a residual connection). */
+  shortcut?: Add;
+  /** Spatial reduction of this block alone (product of its strides). Default 1. */
+  stride?: number;
+}
+
+/** Called with each layer's output as a block runs; lets callers read intermediate features. */
+export type LayerOutputListener = (layerName: string, output: tf.Tensor) => void;
+
+/**
+ * A named stage: a chain of layers with an optional residual Add. Models are lists of these,
+ * which is what freezing policies and heads address (timm's `feature_info` idea).
+ */
+export class Block implements Module {
+  readonly name: string;
+  readonly layers: readonly Layer[];
+  readonly shortcut: Add | undefined;
+  readonly stride: number;
+
+  constructor(options: BlockOptions) {
+    this.name = options.name;
+    this.layers = options.layers;
+    this.shortcut = options.shortcut;
+    this.stride = options.stride ?? 1;
+  }
+
+  /** Every layer, in execution order, the shortcut Add last. */
+  allLayers(): AnyLayer[] {
+    return this.shortcut ? [...this.layers, this.shortcut] : [...this.layers];
+  }
+
+  params(): Param[] {
+    return this.layers.flatMap((l) => l.params());
+  }
+
+  apply(x: tf.Tensor, options: ApplyOptions): tf.Tensor {
+    return tf.tidy(() => this.run(x, options));
+  }
+
+  /**
+   * Applies the block, reporting every layer output to `listener`. Not tidied: the caller's
+   * scope owns the intermediates (so a listener may keep them by returning them from a tidy).
+   */
+  run(x: tf.Tensor, options: ApplyOptions, listener?: LayerOutputListener): tf.Tensor {
+    let y = x;
+    for (const layer of this.layers) {
+      y = layer.apply(y, options);
+      listener?.(layer.name, y);
+    }
+    if (this.shortcut) {
+      y = this.shortcut.apply([x, y], options);
+      listener?.(this.shortcut.name, y);
+    }
+    return y;
+  }
+
+  outputShape(input: Shape): Shape {
+    return this.layers.reduce<Shape>((shape, layer) => layer.outputShape(shape), input);
+  }
+}
