@@ -19,3 +19,26 @@ void expand_channels(const float *src, float *dst, int pixels, int c, int m) {
     src += c;
   }
 }
+
+/* dst[r][0..d) = src[r][0..d) with dst rows round_up4(d) floats long and zeros after d. */
+GRAFT_EXPORT(pad_channels)
+void pad_channels(const float *src, float *dst, int rows, int d) {
+  const int dp = round_up4(d);
+  for (int r = 0; r < rows; ++r) {
+    __builtin_memcpy(dst, src, sizeof(float) * d);
+    for (int c = d; c < dp; ++c) dst[c] = 0.f;
+    src += d;
+    dst += dp;
+  }
+}
+
+/* The inverse of pad_channels: drops the padding lanes of rows round_up4(d) floats long. */
+GRAFT_EXPORT(compact_channels)
+void compact_channels(const float *src, float *dst, int rows, int d) {
+  const int dp = round_up4(d);
+  for (int r = 0; r < rows; ++r) {
+    __builtin_memcpy(dst, src, sizeof(float) * d);
+    src += dp;
+    dst += d;
+  }
+}

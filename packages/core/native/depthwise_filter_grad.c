@@ -8,9 +8,10 @@
  * here) and, when the channel multiplier M > 1, already expanded so that channel c*M+m holds
  * x's channel c; then `d` = C*M and the [kh][kw][d] result is exactly tfjs's [kh, kw, C, M].
  *
- * Loop order: for each output row (b, oy) the few input rows it touches and the dy row stay
- * in L1; for each 4-channel vector the sums over ox live in registers and are added to the
- * small accumulator `acc` ([kh*kw][round_up4(d)], also L1-resident) once per row.
+ * Loop order: each output row (b, oy) is cut into tiles of ox so that the dy pixels of a tile
+ * and the input pixels they touch (kh rows) fit in L1 together; for each 4-channel vector
+ * the sums over the tile live in registers and are added to the small accumulator `acc`
+ * ([kh*kw][round_up4(d)], also L1-resident) once per tile.
  *
  * Channel tails: the last vector of a pixel may read up to 3 floats past it (the next
  * pixel, or slack the caller reserves after each buffer). Those lanes land in the padding
@@ -89,34 +90,36 @@ static void row_generic(const float *x0, const float *dy_row, float *acc, int ow
 }
 
 /*
+ * Adds the filter gradient of `batch` images to acc (the caller zeroes it once and calls this
+ * per chunk of images, so that each chunk's copies are still in cache when they are read).
  * xp:  [batch][hp][wp][d], zero padded; hp > (oh-1)*sh + (kh-1)*dil_h, likewise wp.
  * dy:  [batch][oh][ow][d].
- * acc: scratch, kh*kw*round_up4(d) floats.
- * out: [kh][kw][d].
+ * acc: [kh*kw][round_up4(d)]; compact_channels turns it into tfjs's [kh][kw][d].
  */
 GRAFT_EXPORT(depthwise_filter_grad)
-void depthwise_filter_grad(const float *xp, const float *dy, float *acc, float *out, int batch,
-                           int hp, int wp, int oh, int ow, int d, int kh, int kw, int sh, int sw,
+void depthwise_filter_grad(const float *xp, const float *dy, float *acc, int batch, int hp,
+                           int wp, int oh, int ow, int d, int kh, int kw, int sh, int sw,
                            int dil_h, int dil_w) {
   const int dp = round_up4(d);
-  const int taps = kh * kw;
-  __builtin_memset(acc, 0, sizeof(float) * (size_t)taps * dp);
   const size_t row_step = (size_t)dil_h * wp * d;
   const size_t pix_step = (size_t)sw * d;
   const size_t tap_step = (size_t)dil_w * d;
   const int is_3x3 = kh == 3 && kw == 3;
+  const int tile = tile_pixels(d, kh, sw);
   for (int b = 0; b < batch; ++b) {
     for (int oy = 0; oy < oh; ++oy) {
       const float *dy_row = dy + ((size_t)b * oh + oy) * ow * d;
       const float *x0 = xp + ((size_t)b * hp + (size_t)oy * sh) * wp * d;
-      if (is_3x3) {
-        row_3x3(x0, dy_row, acc, ow, d, dp, row_step, pix_step, tap_step);
-      } else {
-        row_generic(x0, dy_row, acc, ow, d, dp, kh, kw, row_step, pix_step, tap_step);
+      for (int o0 = 0; o0 < ow; o0 += tile) {
+        const int n = ow - o0 < tile ? ow - o0 : tile;
+        const float *xt = x0 + o0 * pix_step;
+        const float *gt = dy_row + (size_t)o0 * d;
+        if (is_3x3) {
+          row_3x3(xt, gt, acc, n, d, dp, row_step, pix_step, tap_step);
+        } else {
+          row_generic(xt, gt, acc, n, d, dp, kh, kw, row_step, pix_step, tap_step);
+        }
       }
     }
-  }
-  for (int t = 0; t < taps; ++t) {
-    __builtin_memcpy(out + (size_t)t * d, acc + (size_t)t * dp, sizeof(float) * d);
   }
 }

@@ -7,7 +7,8 @@
  *
  * into a zero-initialised accumulator `dxp` that is padded on every side (no bounds checks)
  * and whose pixels are round_up4(d) floats wide (no channel tails). The scatter form handles
- * every stride and dilation with the same loop; the rows it touches for one (b, oy) stay in L1.
+ * every stride and dilation with the same loop. Rows are cut into tiles of ox so that the dy
+ * pixels of a tile and the kh accumulator rows they update stay in L1 together.
  * With a channel multiplier M > 1, d = C*M and the extract step sums the M partial results.
  *
  * Channel tails: the last dy vector of a pixel may read up to 3 floats of the next pixel (or
@@ -69,35 +70,36 @@ static void row_generic(const float *dy_row, const float *wpad, float *r0, int o
 }
 
 /*
+ * Input gradient of `batch` images (the caller goes chunk by chunk so that each chunk's
+ * buffers are still in cache when they are copied out), into dxp, which this zeroes first.
  * dy:   [batch][oh][ow][d].
- * w:    [kh][kw][d] (tfjs's [kh, kw, C, M] filter).
- * wpad: scratch, kh*kw*round_up4(d) floats.
- * dxp:  scratch accumulator [batch][hp][wp][round_up4(d)]; hp > (oh-1)*sh + (kh-1)*dil_h.
+ * wpad: [kh*kw][round_up4(d)], the filter with zeros in the padding lanes (pad_channels).
+ * dxp:  [batch][hp][wp][round_up4(d)]; hp > (oh-1)*sh + (kh-1)*dil_h, likewise wp.
  */
 GRAFT_EXPORT(depthwise_input_grad)
-void depthwise_input_grad(const float *dy, const float *w, float *wpad, float *dxp, int batch,
-                          int hp, int wp, int oh, int ow, int d, int kh, int kw, int sh, int sw,
+void depthwise_input_grad(const float *dy, const float *wpad, float *dxp, int batch, int hp,
+                          int wp, int oh, int ow, int d, int kh, int kw, int sh, int sw,
                           int dil_h, int dil_w) {
   const int dp = round_up4(d);
-  const int taps = kh * kw;
-  for (int t = 0; t < taps; ++t) {
-    float *dst = wpad + (size_t)t * dp;
-    __builtin_memcpy(dst, w + (size_t)t * d, sizeof(float) * d);
-    for (int c = d; c < dp; ++c) dst[c] = 0.f;
-  }
   __builtin_memset(dxp, 0, sizeof(float) * (size_t)batch * hp * wp * dp);
   const size_t row_step = (size_t)dil_h * wp * dp;
   const size_t pix_step = (size_t)sw * dp;
   const size_t tap_step = (size_t)dil_w * dp;
   const int is_3x3 = kh == 3 && kw == 3;
+  const int tile = tile_pixels(dp, kh, sw);
   for (int b = 0; b < batch; ++b) {
     for (int oy = 0; oy < oh; ++oy) {
       const float *dy_row = dy + ((size_t)b * oh + oy) * ow * d;
       float *r0 = dxp + ((size_t)b * hp + (size_t)oy * sh) * wp * dp;
-      if (is_3x3) {
-        row_3x3(dy_row, wpad, r0, ow, d, dp, row_step, pix_step, tap_step);
-      } else {
-        row_generic(dy_row, wpad, r0, ow, d, dp, kh, kw, row_step, pix_step, tap_step);
+      for (int o0 = 0; o0 < ow; o0 += tile) {
+        const int n = ow - o0 < tile ? ow - o0 : tile;
+        const float *gt = dy_row + (size_t)o0 * d;
+        float *rt = r0 + o0 * pix_step;
+        if (is_3x3) {
+          row_3x3(gt, wpad, rt, n, d, dp, row_step, pix_step, tap_step);
+        } else {
+          row_generic(gt, wpad, rt, n, d, dp, kh, kw, row_step, pix_step, tap_step);
+        }
       }
     }
   }

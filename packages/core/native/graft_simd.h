@@ -28,4 +28,15 @@ static inline void add_to(float *p, v128_t v) { store4(p, wasm_f32x4_add(load4(p
 /* Rounds a channel count up to whole 4-float vectors. */
 static inline int round_up4(int n) { return (n + 3) & ~3; }
 
+/*
+ * Output pixels per tile for the depthwise kernels: a tile's dy pixels and the kh input rows
+ * they touch (about kh*stride+1 pixels per output pixel, of `channels` floats) should take
+ * about half of a 32 KiB L1 data cache, leaving room for the accumulators.
+ */
+static inline int tile_pixels(int channels, int kh, int stride) {
+  const int bytes_per_pixel = (kh * stride + 1) * channels * 4;
+  const int t = (16 * 1024) / bytes_per_pixel;
+  return t < 4 ? 4 : t;
+}
+
 #endif

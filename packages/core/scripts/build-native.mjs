@@ -19,10 +19,12 @@ const outFile = join(packageDir, 'src/native/graftKernelsWasm.generated.ts');
 
 // Functions the runtime (src/native/nativeKernels.ts) calls; the build fails if one is missing.
 const EXPORTS = [
+  'compact_channels',
   'depthwise_filter_grad',
   'depthwise_input_grad',
   'depthwise_input_grad_extract',
   'expand_channels',
+  'pad_channels',
   'unsorted_segment_sum',
 ];
 

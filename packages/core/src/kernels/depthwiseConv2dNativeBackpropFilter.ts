@@ -1,16 +1,22 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { GraftError } from '../errors';
-import { copyIntoPadded, depthwiseGeometry } from '../native/depthwiseGeometry';
+import {
+  copyIntoPadded,
+  depthwiseGeometry,
+  imagesPerChunk,
+  roundUp4,
+} from '../native/depthwiseGeometry';
 import { nativeKernels } from '../native/nativeKernels';
 
 const KERNEL = tf.DepthwiseConv2dNativeBackpropFilter;
 
 /**
  * The filter gradient of a depthwise convolution, which tfjs-backend-wasm 4.22 lacks, in
- * graft's WebAssembly SIMD kernel (native/depthwise_filter_grad.c). x is copied zero-padded
- * (and, for a channel multiplier > 1, with each channel repeated per multiplier) into the
- * kernel module's memory, dy as is; the [kh, kw, inC, multiplier] result is copied out.
+ * graft's WebAssembly SIMD kernel (native/depthwise_filter_grad.c). A chunk of images at a
+ * time, x is copied zero-padded (and, for a channel multiplier > 1, with each channel
+ * repeated per multiplier) into the kernel module's memory and dy as is, and the kernel adds
+ * the chunk's gradient to an accumulator; the [kh, kw, inC, multiplier] result is copied out.
  */
 function depthwiseConv2dNativeBackpropFilter(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
@@ -25,51 +31,58 @@ function depthwiseConv2dNativeBackpropFilter(args: Parameters<tf.KernelFunc>[0])
     attrs,
   );
   const k = nativeKernels(KERNEL);
+  const { batch, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = g;
   const d = g.outChannels;
-  const paddedPixels = g.batch * g.paddedHeight * g.paddedWidth;
+  const paddedImage = g.paddedHeight * g.paddedWidth;
   const taps = g.filterHeight * g.filterWidth;
   const expand = g.multiplier > 1;
+  const chunk = imagesPerChunk(
+    4 * (paddedImage * d + oh * ow * d + (expand ? paddedImage * c : 0)),
+    batch,
+  );
   const [xp, dyp, acc, out, staged] = k.scratch(
     [
-      paddedPixels * d,
-      dy.shape.reduce((a, b) => a * b, 1),
-      taps * (Math.ceil(d / 4) * 4),
+      chunk * paddedImage * d,
+      chunk * oh * ow * d,
+      taps * roundUp4(d),
       taps * d,
-      expand ? paddedPixels * g.inChannels : 0,
+      expand ? chunk * paddedImage * c : 0,
     ],
     KERNEL,
   ) as [number, number, number, number, number];
   const heap = k.f32;
-  copyIntoPadded(
-    backend.typedArrayFromHeap(x) as Float32Array,
-    heap,
-    (expand ? staged : xp) / 4,
-    g,
-    g.inChannels,
-  );
-  heap.set(backend.typedArrayFromHeap(dy) as Float32Array, dyp / 4);
-  if (expand) k.fns.expand_channels(staged, xp, paddedPixels, g.inChannels, g.multiplier);
-  k.fns.depthwise_filter_grad(
-    xp,
-    dyp,
-    acc,
-    out,
-    g.batch,
-    g.paddedHeight,
-    g.paddedWidth,
-    g.outHeight,
-    g.outWidth,
-    d,
-    g.filterHeight,
-    g.filterWidth,
-    g.strideHeight,
-    g.strideWidth,
-    g.dilationHeight,
-    g.dilationWidth,
-  );
+  const xAll = backend.typedArrayFromHeap(x) as Float32Array;
+  const dyAll = backend.typedArrayFromHeap(dy) as Float32Array;
+  heap.fill(0, acc / 4, acc / 4 + taps * roundUp4(d));
+  for (let b0 = 0; b0 < batch; b0 += chunk) {
+    const n = Math.min(chunk, batch - b0);
+    const xImages = xAll.subarray(b0 * h * w * c, (b0 + n) * h * w * c);
+    copyIntoPadded(xImages, heap, (expand ? staged : xp) / 4, { ...g, batch: n }, c);
+    heap.set(dyAll.subarray(b0 * oh * ow * d, (b0 + n) * oh * ow * d), dyp / 4);
+    if (expand) k.fns.expand_channels(staged, xp, n * paddedImage, c, g.multiplier);
+    k.fns.depthwise_filter_grad(
+      xp,
+      dyp,
+      acc,
+      n,
+      g.paddedHeight,
+      g.paddedWidth,
+      oh,
+      ow,
+      d,
+      g.filterHeight,
+      g.filterWidth,
+      g.strideHeight,
+      g.strideWidth,
+      g.dilationHeight,
+      g.dilationWidth,
+    );
+  }
+  k.fns.compact_channels(acc, out, taps, d);
+  // Allocating the output may grow tfjs's heap, so it comes after the last read of x and dy.
   const result = backend.makeOutput([...attrs.filterShape], 'float32');
   (backend.typedArrayFromHeap(result) as Float32Array).set(
-    k.f32.subarray(out / 4, out / 4 + taps * d),
+    heap.subarray(out / 4, out / 4 + taps * d),
   );
   return result;
 }

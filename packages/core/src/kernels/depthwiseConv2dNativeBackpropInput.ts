@@ -1,16 +1,16 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { GraftError } from '../errors';
-import { depthwiseGeometry } from '../native/depthwiseGeometry';
+import { depthwiseGeometry, imagesPerChunk, roundUp4 } from '../native/depthwiseGeometry';
 import { nativeKernels } from '../native/nativeKernels';
 
 const KERNEL = tf.DepthwiseConv2dNativeBackpropInput;
 
 /**
  * The input gradient of a depthwise convolution, which tfjs-backend-wasm 4.22 lacks, in
- * graft's WebAssembly SIMD kernel (native/depthwise_input_grad.c): dy and the filter are
- * copied into the kernel module's memory, scattered into a zero-padded accumulator, and the
- * unpadded interior (summed over the channel multiplier) is copied out.
+ * graft's WebAssembly SIMD kernel (native/depthwise_input_grad.c): a chunk of images at a
+ * time, dy is copied into the kernel module's memory and scattered into a zero-padded
+ * accumulator, whose unpadded interior (summed over the channel multiplier) is copied out.
  */
 function depthwiseConv2dNativeBackpropInput(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
@@ -25,56 +25,58 @@ function depthwiseConv2dNativeBackpropInput(args: Parameters<tf.KernelFunc>[0]):
     attrs,
   );
   const k = nativeKernels(KERNEL);
+  const { batch, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = g;
   const d = g.outChannels;
-  const dp = Math.ceil(d / 4) * 4;
+  const dp = roundUp4(d);
   const taps = g.filterHeight * g.filterWidth;
-  const dxSize = g.batch * g.inHeight * g.inWidth * g.inChannels;
-  const [dyp, w, wpad, dxp, dx] = k.scratch(
-    [
-      g.batch * g.outHeight * g.outWidth * d,
-      taps * d,
-      taps * dp,
-      g.batch * g.paddedHeight * g.paddedWidth * dp,
-      dxSize,
-    ],
+  const paddedImage = g.paddedHeight * g.paddedWidth;
+  const chunk = imagesPerChunk(4 * (oh * ow * d + paddedImage * dp + h * w * c), batch);
+  const [dyp, filterCopy, wpad, dxp, dx] = k.scratch(
+    [chunk * oh * ow * d, taps * d, taps * dp, chunk * paddedImage * dp, chunk * h * w * c],
     KERNEL,
   ) as [number, number, number, number, number];
-  const heap = k.f32;
-  heap.set(backend.typedArrayFromHeap(dy) as Float32Array, dyp / 4);
-  heap.set(backend.typedArrayFromHeap(filter) as Float32Array, w / 4);
-  k.fns.depthwise_input_grad(
-    dyp,
-    w,
-    wpad,
-    dxp,
-    g.batch,
-    g.paddedHeight,
-    g.paddedWidth,
-    g.outHeight,
-    g.outWidth,
-    d,
-    g.filterHeight,
-    g.filterWidth,
-    g.strideHeight,
-    g.strideWidth,
-    g.dilationHeight,
-    g.dilationWidth,
-  );
-  k.fns.depthwise_input_grad_extract(
-    dxp,
-    dx,
-    g.batch,
-    g.inHeight,
-    g.inWidth,
-    g.paddedHeight,
-    g.paddedWidth,
-    g.padTop,
-    g.padLeft,
-    g.inChannels,
-    g.multiplier,
-  );
+  // The output is allocated first (it may grow tfjs's heap); the views are taken after it.
   const result = backend.makeOutput([...attrs.inputShape], 'float32');
-  (backend.typedArrayFromHeap(result) as Float32Array).set(k.f32.subarray(dx / 4, dx / 4 + dxSize));
+  const heap = k.f32;
+  const dyAll = backend.typedArrayFromHeap(dy) as Float32Array;
+  const dxAll = backend.typedArrayFromHeap(result) as Float32Array;
+  heap.set(backend.typedArrayFromHeap(filter) as Float32Array, filterCopy / 4);
+  k.fns.pad_channels(filterCopy, wpad, taps, d);
+  for (let b0 = 0; b0 < batch; b0 += chunk) {
+    const n = Math.min(chunk, batch - b0);
+    heap.set(dyAll.subarray(b0 * oh * ow * d, (b0 + n) * oh * ow * d), dyp / 4);
+    k.fns.depthwise_input_grad(
+      dyp,
+      wpad,
+      dxp,
+      n,
+      g.paddedHeight,
+      g.paddedWidth,
+      oh,
+      ow,
+      d,
+      g.filterHeight,
+      g.filterWidth,
+      g.strideHeight,
+      g.strideWidth,
+      g.dilationHeight,
+      g.dilationWidth,
+    );
+    k.fns.depthwise_input_grad_extract(
+      dxp,
+      dx,
+      n,
+      h,
+      w,
+      g.paddedHeight,
+      g.paddedWidth,
+      g.padTop,
+      g.padLeft,
+      c,
+      g.multiplier,
+    );
+    dxAll.set(heap.subarray(dx / 4, dx / 4 + n * h * w * c), b0 * h * w * c);
+  }
   return result;
 }
 

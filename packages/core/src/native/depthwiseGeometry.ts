@@ -192,3 +192,20 @@ export function copyIntoPadded(
     }
   }
 }
+
+/**
+ * Working-set budget for one chunk of images: the kernels copy a chunk into their memory and
+ * compute on it at once, so the copy is still in L2 when it is read (a whole batch of large
+ * feature maps would not be, and the kernels would wait on main memory twice).
+ */
+const CHUNK_BYTES = 512 * 1024;
+
+/** How many images to process per chunk, given the scratch bytes one image needs. */
+export function imagesPerChunk(bytesPerImage: number, batch: number): number {
+  return Math.max(1, Math.min(batch, Math.floor(CHUNK_BYTES / bytesPerImage)));
+}
+
+/** Channels rounded up to whole 4-float vectors, as the kernels lay out padded buffers. */
+export function roundUp4(n: number): number {
+  return Math.ceil(n / 4) * 4;
+}

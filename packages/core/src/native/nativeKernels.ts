@@ -7,11 +7,11 @@ import { GRAFT_KERNELS_WASM_BASE64 } from './graftKernelsWasm.generated';
  * memory (see {@link NativeKernels.scratch}); sizes are element counts.
  */
 export interface GraftKernelExports {
+  /** Adds the filter gradient of `batch` images to acc ([kh*kw][round_up4(d)]). */
   depthwise_filter_grad(
     xp: number,
     dy: number,
     acc: number,
-    out: number,
     batch: number,
     hp: number,
     wp: number,
@@ -25,9 +25,9 @@ export interface GraftKernelExports {
     dilH: number,
     dilW: number,
   ): void;
+  /** Zeroes dxp and scatters the input gradient of `batch` images into it. */
   depthwise_input_grad(
     dy: number,
-    w: number,
     wpad: number,
     dxp: number,
     batch: number,
@@ -43,6 +43,7 @@ export interface GraftKernelExports {
     dilH: number,
     dilW: number,
   ): void;
+  /** Copies dxp's unpadded interior to dx, summing over the channel multiplier. */
   depthwise_input_grad_extract(
     dxp: number,
     dx: number,
@@ -56,7 +57,12 @@ export interface GraftKernelExports {
     c: number,
     m: number,
   ): void;
+  /** Repeats each of c channels m times: [pixels][c] -> [pixels][c*m]. */
   expand_channels(src: number, dst: number, pixels: number, c: number, m: number): void;
+  /** [rows][d] -> [rows][round_up4(d)] with zeros in the padding lanes. */
+  pad_channels(src: number, dst: number, rows: number, d: number): void;
+  /** [rows][round_up4(d)] -> [rows][d]. */
+  compact_channels(src: number, dst: number, rows: number, d: number): void;
   unsorted_segment_sum(
     x: number,
     ids: number,
@@ -72,6 +78,8 @@ const FUNCTION_NAMES: readonly (keyof GraftKernelExports)[] = [
   'depthwise_input_grad',
   'depthwise_input_grad_extract',
   'expand_channels',
+  'pad_channels',
+  'compact_channels',
   'unsorted_segment_sum',
 ];
 
