@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter';
+import { conv2dBackpropInputConfig } from './conv2dBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwiseConv2dNativeBackpropFilter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwiseConv2dNativeBackpropInput';
 import { unsortedSegmentSumConfig } from './unsortedSegmentSum';
@@ -8,6 +10,8 @@ import { unsortedSegmentSumConfig } from './unsortedSegmentSum';
  * One file per kernel beside this one; each is added to this list and nowhere else.
  */
 const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
+  conv2dBackpropFilterConfig,
+  conv2dBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   unsortedSegmentSumConfig,
