@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/initBackend';
 import { GraftError } from '../errors';
+import { imagesPerChunk } from '../native/depthwiseGeometry';
 import {
   convAttrs,
   type DepthwiseCase,
@@ -97,6 +98,43 @@ describe('DepthwiseConv2dNativeBackpropFilter on wasm (graft SIMD kernel)', () =
       v.dispose();
     }
     tf.dispose([x, w, r, g]);
+  });
+
+  it('matches cpu when the batch is split into chunks, with a shorter last chunk', async () => {
+    // The kernel copies about 512 KiB of images at a time. Per image, x and dy alone take
+    // 2 * 40*40*48*4 B = 614 KB (one image per chunk) and 2 * 16*16*64*4 B = 131 KB (three
+    // images per chunk: chunks of 3 and 2).
+    const cases: DepthwiseCase[] = [
+      {
+        xShape: [3, 40, 40, 48],
+        filterShape: [3, 3, 48, 1],
+        strides: [1, 1],
+        dilations: [1, 1],
+        pad: 'same',
+      },
+      {
+        xShape: [5, 16, 16, 64],
+        filterShape: [3, 3, 64, 1],
+        strides: [1, 1],
+        dilations: [1, 1],
+        pad: 'same',
+      },
+      {
+        xShape: [3, 20, 20, 40],
+        filterShape: [3, 3, 40, 2],
+        strides: [2, 2],
+        dilations: [1, 1],
+        pad: 'valid',
+      },
+    ];
+    expect(imagesPerChunk(2 * 40 * 40 * 48 * 4, 3)).toBe(1);
+    for (const [i, c] of cases.entries()) {
+      const x = seededTensor(c.xShape, 40 + i);
+      const dy = seededTensor(dyShape(c), 50 + i);
+      const { relError } = await compareWithCpu(() => backpropFilter(x, dy, c));
+      expect(relError, describeCase(c)).toBeLessThan(1e-4);
+      tf.dispose([x, dy]);
+    }
   });
 
   it('rejects dy whose channels are not inC * multiplier, naming the kernel and shapes', () => {

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/initBackend';
 import { GraftError } from '../errors';
+import { imagesPerChunk } from '../native/depthwiseGeometry';
 import {
   convAttrs,
   type DepthwiseCase,
@@ -102,6 +103,44 @@ describe('DepthwiseConv2dNativeBackpropInput on wasm (graft SIMD kernel)', () =>
       v.dispose();
     }
     tf.dispose([x, w, r, g]);
+  });
+
+  it('matches cpu when the batch is split into chunks, with a shorter last chunk', async () => {
+    // The kernel works on about 512 KiB of images at a time. Per image, dy, the padded
+    // accumulator and dx take more than 3 * 40*40*48*4 B = 921 KB (one image per chunk) and
+    // 4 * (16*16 + 18*18 + 16*16) * 64 B = 214 KB (two per chunk: chunks of 2, 2 and 1).
+    const cases: DepthwiseCase[] = [
+      {
+        xShape: [3, 40, 40, 48],
+        filterShape: [3, 3, 48, 1],
+        strides: [1, 1],
+        dilations: [1, 1],
+        pad: 'same',
+      },
+      {
+        xShape: [5, 16, 16, 64],
+        filterShape: [3, 3, 64, 1],
+        strides: [1, 1],
+        dilations: [1, 1],
+        pad: 'same',
+      },
+      {
+        xShape: [3, 20, 20, 40],
+        filterShape: [3, 3, 40, 2],
+        strides: [2, 2],
+        dilations: [1, 1],
+        pad: 'valid',
+      },
+    ];
+    expect(imagesPerChunk(3 * 40 * 40 * 48 * 4, 3)).toBe(1);
+    expect(imagesPerChunk(4 * (16 * 16 + 18 * 18 + 16 * 16) * 64, 5)).toBe(2);
+    for (const [i, c] of cases.entries()) {
+      const dy = seededTensor(dyShape(c), 40 + i);
+      const filter = seededTensor(c.filterShape, 50 + i);
+      const { relError } = await compareWithCpu(() => backpropInput(dy, filter, c));
+      expect(relError, describeCase(c)).toBeLessThan(1e-4);
+      tf.dispose([dy, filter]);
+    }
   });
 
   it('rejects dy whose channels are not inC * multiplier, naming the kernel and shapes', () => {
