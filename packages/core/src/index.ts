@@ -3,3 +3,39 @@ export { initBackend } from './backend/initBackend';
 export type { GraftErrorCode, GraftErrorDetails } from './errors';
 export { GraftError, isGraftError } from './errors';
 export { trainingKernelNames } from './kernels/registerTrainingKernels';
+export type { MobileNetV2, MobileNetV2Options } from './models/mobileNetV2';
+export { mobileNetV2 } from './models/mobileNetV2';
+export { Add } from './nn/add';
+export type { BatchNormConfig, BatchNormOptions } from './nn/batchNorm';
+export { BatchNorm } from './nn/batchNorm';
+export type { BatchNormTrainingArgs } from './nn/batchNormTraining';
+export { batchNormTraining } from './nn/batchNormTraining';
+export type { BlockOptions, LayerOutputListener } from './nn/block';
+export { Block } from './nn/block';
+export type { BlockInfo, BlockNetwork, BlockNetworkOptions } from './nn/blockNetwork';
+export { blockNetwork } from './nn/blockNetwork';
+export type { Conv2DConfig, Conv2DOptions } from './nn/conv2d';
+export { Conv2D } from './nn/conv2d';
+export type { DenseConfig, DenseOptions } from './nn/dense';
+export { Dense } from './nn/dense';
+export type { DepthwiseConv2DConfig, DepthwiseConv2DOptions } from './nn/depthwiseConv2d';
+export { DepthwiseConv2D } from './nn/depthwiseConv2d';
+export type { KernelInitializer } from './nn/initializers';
+export { initializerLimit, initialKernel, kernelFans } from './nn/initializers';
+export type { AnyLayer, ApplyOptions, KerasLayerClass, Layer, Module, Shape } from './nn/module';
+export type { Param, ParamKind, ParamSpec } from './nn/param';
+export { createParam, isMovingStatistic } from './nn/param';
+export {
+  assertUniqueParamNames,
+  countParams,
+  disposeParams,
+  findParam,
+  trainableVariables,
+} from './nn/paramList';
+export type { Pooling2DConfig, Pooling2DOptions } from './nn/pooling';
+export { AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D } from './nn/pooling';
+export type { ReLUOptions } from './nn/relu';
+export { ReLU, ReLU6 } from './nn/relu';
+export type { Padding } from './nn/spatial';
+export type { SpatialPadding } from './nn/zeroPadding2d';
+export { ZeroPadding2D } from './nn/zeroPadding2d';
