@@ -29,9 +29,10 @@ export interface BatchNormTrainingArgs {
  * Only `x - mean` (one tensor the size of x) and gamma * invStd are kept for the backward pass.
  */
 export function batchNormTraining(x: tf.Tensor, args: BatchNormTrainingArgs): tf.Tensor {
-  const channelsAxis = x.rank - 1;
-  const axes = Array.from({ length: channelsAxis }, (_, i) => i);
-  const n = x.size / (x.shape[channelsAxis] ?? 1);
+  const channels = x.shape[x.rank - 1] ?? 1;
+  const n = x.size / channels;
+  const sum = (t: tf.Tensor) => channelSums(t, n, channels, 1);
+  const mean = (t: tf.Tensor) => channelSums(t, n, channels, 1 / n);
   const { momentum, epsilon, movingMean, movingVariance } = args;
 
   const normalise = tf.customGrad((input, gammaInput, betaInput, save) => {
@@ -40,24 +41,24 @@ export function batchNormTraining(x: tf.Tensor, args: BatchNormTrainingArgs): tf
     const beta = betaInput as tf.Tensor;
     // Everything here runs inside one custom op: tfjs records none of it on the gradient tape
     // and releases every intermediate except the returned value and the saved tensors.
-    const mean = tf.mean(xIn, axes);
-    const centered = tf.sub(xIn, mean);
-    const variance = tf.mean(tf.square(centered), axes);
+    const batchMean = mean(xIn);
+    const centered = tf.sub(xIn, batchMean);
+    const variance = mean(tf.square(centered));
     const invStd = tf.rsqrt(tf.add(variance, epsilon));
     const scale = tf.mul(gamma, invStd);
     const y = tf.add(tf.mul(centered, scale), beta);
     // assign() keeps the new data alive in the variable; the tensors themselves are released
     // with the op's intermediates. The old data is released by assign.
-    movingMean.assign(tf.add(tf.mul(movingMean, momentum), tf.mul(mean, 1 - momentum)));
+    movingMean.assign(tf.add(tf.mul(movingMean, momentum), tf.mul(batchMean, 1 - momentum)));
     movingVariance.assign(tf.add(tf.mul(movingVariance, momentum), tf.mul(variance, 1 - momentum)));
     (save as tf.GradSaveFunc)([centered, invStd, scale]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [savedCentered, savedInvStd, savedScale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        const dbeta = tf.sum(dy, axes);
+        const dbeta = sum(dy);
         // sum(dy * xhat) = invStd * sum(dy * (x - mean)): one full-size multiply, not two.
-        const dgamma = tf.mul(tf.sum(tf.mul(dy, savedCentered), axes), savedInvStd);
+        const dgamma = tf.mul(sum(tf.mul(dy, savedCentered)), savedInvStd);
         // dx = scale * (dy - dbeta / N - (x - mean) * invStd * dgamma / N)
         const perCentered = tf.mul(savedInvStd, tf.div(dgamma, n));
         const dx = tf.mul(
@@ -69,4 +70,15 @@ export function batchNormTraining(x: tf.Tensor, args: BatchNormTrainingArgs): tf
     };
   });
   return normalise(x, args.gamma, args.beta);
+}
+
+/**
+ * Per-channel sum (times `scale`) over every axis but the last, as a [1, n] x [n, C] matrix
+ * product. tfjs-backend-wasm reduces only innermost axes, so tf.sum over [0, 1, 2] of NHWC
+ * transposes the whole tensor first; the product runs on XNNPACK without the copy, about 10x
+ * faster for MobileNetV2 activations.
+ */
+function channelSums(t: tf.Tensor, n: number, channels: number, scale: number): tf.Tensor {
+  const rows = tf.reshape(t, [n, channels]) as tf.Tensor2D;
+  return tf.reshape(tf.matMul(tf.fill([1, n], scale) as tf.Tensor2D, rows), [channels]);
 }
