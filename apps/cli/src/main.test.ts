@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { main } from './main';
+
+describe('graft command line', () => {
+  it('rejects a non-numeric step count before doing any work', async () => {
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((s: string) => {
+      errors.push(String(s));
+      return true;
+    }) as typeof process.stderr.write;
+    const exit = process.exit;
+    process.exit = ((code?: number) => {
+      throw new Error(`exit ${code}`);
+    }) as typeof process.exit;
+    try {
+      await expect(main(['node', 'graft', 'demo', '--steps', 'many'])).rejects.toThrow(/exit 1/);
+    } finally {
+      process.stderr.write = write;
+      process.exit = exit;
+    }
+    expect(errors.join('')).toMatch(/steps must be a positive integer/);
+  });
+});

@@ -1,0 +1,47 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { runDemo } from './commands/demo';
+import { createReporter } from './reporter';
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1)
+      throw new InvalidArgumentError(`${name} must be a positive integer`);
+    return n;
+  };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command()
+    .name('graft')
+    .description('Transfer and multi-task learning for vision networks, on WebAssembly')
+    .version('0.0.0');
+
+  program
+    .command('demo')
+    .description('train a MobileNetV2 on a generated multi-label task, on WASM, and print progress')
+    .option('--steps <n>', 'training steps', positiveInt('steps'), 40)
+    .option('--batch <n>', 'batch size', positiveInt('batch'), 16)
+    .option('--size <n>', 'input height and width', positiveInt('size'), 32)
+    .option('--alpha <x>', 'MobileNetV2 width multiplier', Number.parseFloat, 0.35)
+    .option('--backend <name>', 'wasm or cpu', 'wasm')
+    .option('--seed <n>', 'random seed', positiveInt('seed'), 1)
+    .option('--json', 'print one JSON object per line instead of text')
+    .option('--quiet', 'print only the final summary')
+    .action(async (opts) => {
+      const reporter = createReporter({ json: Boolean(opts.json), quiet: Boolean(opts.quiet) });
+      await runDemo(
+        {
+          steps: opts.steps,
+          batch: opts.batch,
+          size: opts.size,
+          alpha: opts.alpha,
+          backend: opts.backend,
+          seed: opts.seed,
+        },
+        reporter,
+      );
+    });
+
+  await program.parseAsync(argv);
+}

@@ -1,0 +1,83 @@
+// Peer baseline: a MobileNetV2 (alpha, size) fine-tune step with @tensorflow/tfjs-layers on a given backend.
+// usage: node mnv2_tfjs_layers.cjs BACKEND [alpha=0.35] [size=96] [batch=16] [steps=3]
+const tf = require('@tensorflow/tfjs-core');
+const L = require('@tensorflow/tfjs-layers'); // its Node bundle also registers gradients
+require('@tensorflow/tfjs-backend-cpu');
+require('@tensorflow/tfjs-backend-wasm');
+const [backend = 'cpu', alpha = 0.35, size = 96, batch = 16, steps = 3] = process.argv
+  .slice(2)
+  .map((v, i) => (i ? +v : v));
+const mk = (v) => Math.max(8, Math.round(v / 8) * 8);
+function build() {
+  const inp = L.input({ shape: [size, size, 3] });
+  let x = L.layers
+    .conv2d({ filters: mk(32 * alpha), kernelSize: 3, strides: 2, padding: 'same', useBias: false })
+    .apply(inp);
+  x = L.layers.batchNormalization().apply(x);
+  x = L.layers.reLU({ maxValue: 6 }).apply(x);
+  let cin = mk(32 * alpha);
+  const cfg = [
+    [1, 16, 1, 1],
+    [6, 24, 2, 2],
+    [6, 32, 3, 2],
+    [6, 64, 4, 2],
+    [6, 96, 3, 1],
+    [6, 160, 3, 2],
+    [6, 320, 1, 1],
+  ];
+  for (const [t, c, n, s] of cfg)
+    for (let i = 0; i < n; i++) {
+      const cout = mk(c * alpha),
+        stride = i === 0 ? s : 1;
+      let y = x;
+      if (t !== 1) {
+        y = L.layers.conv2d({ filters: cin * t, kernelSize: 1, useBias: false }).apply(y);
+        y = L.layers.batchNormalization().apply(y);
+        y = L.layers.reLU({ maxValue: 6 }).apply(y);
+      }
+      y = L.layers
+        .depthwiseConv2d({ kernelSize: 3, strides: stride, padding: 'same', useBias: false })
+        .apply(y);
+      y = L.layers.batchNormalization().apply(y);
+      y = L.layers.reLU({ maxValue: 6 }).apply(y);
+      y = L.layers.conv2d({ filters: cout, kernelSize: 1, useBias: false }).apply(y);
+      y = L.layers.batchNormalization().apply(y);
+      if (stride === 1 && cin === cout) y = L.layers.add().apply([x, y]);
+      x = y;
+      cin = cout;
+    }
+  x = L.layers.conv2d({ filters: 1280, kernelSize: 1, useBias: false }).apply(x);
+  x = L.layers.batchNormalization().apply(x);
+  x = L.layers.reLU({ maxValue: 6 }).apply(x);
+  x = L.layers.globalAveragePooling2d({}).apply(x);
+  const out = L.layers.dense({ units: 4, activation: 'sigmoid' }).apply(x);
+  return L.model({ inputs: inp, outputs: out });
+}
+(async () => {
+  await tf.setBackend(backend);
+  await tf.ready();
+  const model = build();
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'binaryCrossentropy' });
+  const xs = tf.randomUniform([batch, size, size, 3]),
+    ys = tf.cast(tf.greater(tf.randomUniform([batch, 4]), 0.5), 'float32');
+  try {
+    await model.trainOnBatch(xs, ys); // warm-up
+    const t = performance.now();
+    for (let i = 0; i < steps; i++) await model.trainOnBatch(xs, ys);
+    const dt = (performance.now() - t) / steps / 1000;
+    console.log(
+      JSON.stringify({
+        peer: 'tfjs-layers',
+        backend,
+        alpha,
+        size,
+        batch,
+        params: model.countParams(),
+        step_s: +dt.toFixed(4),
+        images_per_s: +(batch / dt).toFixed(2),
+      }),
+    );
+  } catch (e) {
+    console.log(JSON.stringify({ peer: 'tfjs-layers', backend, error: e.message.slice(0, 120) }));
+  }
+})();

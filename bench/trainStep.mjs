@@ -1,0 +1,96 @@
+// A full fine-tune step of MobileNetV2 on graft's WASM runtime: the same step as the peers in
+// bench/peers (width 0.35, 96x96 RGB, batch 16, 4 sigmoid outputs, Adam, every weight
+// trainable). Prints one JSON line: images/s, the kernel-time profile by kernel name, the
+// number of kernel calls per step, and tensor counts across steps (leak check).
+// usage: node bench/trainStep.mjs [--quick] [--alpha 0.35] [--size 96] [--batch 16] [--steps 5]
+
+import { initBackend, mobileNetV2 } from '@graft/core';
+import * as tf from '@tensorflow/tfjs-core';
+
+const args = process.argv.slice(2);
+const arg = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const quick = args.includes('--quick');
+const alpha = arg('alpha', 0.35);
+const size = arg('size', 96);
+const batch = arg('batch', 16);
+const steps = arg('steps', quick ? 3 : 10);
+const backend = args.includes('--cpu') ? 'cpu' : 'wasm';
+
+const info = await initBackend({ backend, fallback: false });
+const trunk = mobileNetV2({ alpha, inputShape: [size, size, 3], seed: 1 });
+const channels = trunk.outputShape[trunk.outputShape.length - 1];
+const headW = tf.variable(
+  tf.randomNormal([channels, 4], 0, 0.05, 'float32', 2),
+  true,
+  'head/kernel',
+);
+const headB = tf.variable(tf.zeros([4]), true, 'head/bias');
+const x = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 3);
+const y = tf.cast(tf.greater(tf.randomUniform([batch, 4], 0, 1, 'float32', 4), 0.5), 'float32');
+const optimizer = tf.train.adam(1e-3);
+const trainable = [...trunk.params.filter((p) => p.trainable).map((p) => p.variable), headW, headB];
+
+function step() {
+  const loss = optimizer.minimize(
+    () => {
+      const features = trunk.apply(x, { training: true });
+      const pooled = tf.mean(features, [1, 2]);
+      const logits = tf.add(tf.matMul(pooled, headW), headB);
+      return tf.losses.sigmoidCrossEntropy(y, logits);
+    },
+    true,
+    trainable,
+  );
+  const value = loss.dataSync()[0];
+  loss.dispose();
+  return value;
+}
+
+const losses = [step()]; // warm-up: XNNPACK operator caches, first-use allocations
+const tensorsAfterWarmup = tf.memory().numTensors;
+const t0 = performance.now();
+for (let i = 0; i < steps; i++) losses.push(step());
+const stepS = (performance.now() - t0) / 1000 / steps;
+const tensorsAfter = tf.memory().numTensors;
+
+// One profiled step: where the time goes, by kernel.
+const profile = await tf.profile(() => {
+  step();
+});
+const byKernel = new Map();
+for (const k of profile.kernels) {
+  const e = byKernel.get(k.name) ?? { kernel: k.name, calls: 0, ms: 0 };
+  e.calls += 1;
+  e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+  byKernel.set(k.name, e);
+}
+const top = [...byKernel.values()]
+  .sort((a, b) => b.ms - a.ms)
+  .slice(0, 15)
+  .map((e) => ({ ...e, ms: +e.ms.toFixed(1) }));
+
+console.log(
+  JSON.stringify({
+    bench: 'mobilenetv2_train_step',
+    runtime: 'graft',
+    backend: info.name,
+    simd: info.simd,
+    threads: info.threads,
+    alpha,
+    size,
+    batch,
+    params: trunk.params.reduce((n, p) => n + p.variable.size, 0) + headW.size + headB.size,
+    steps,
+    step_s: +stepS.toFixed(4),
+    images_per_s: +(batch / stepS).toFixed(2),
+    loss_first: +losses[0].toFixed(4),
+    loss_last: +losses[losses.length - 1].toFixed(4),
+    kernel_calls_per_step: profile.kernels.length,
+    tensors_after_warmup: tensorsAfterWarmup,
+    tensors_after_steps: tensorsAfter,
+    profile_top_kernels_ms: top,
+  }),
+);
