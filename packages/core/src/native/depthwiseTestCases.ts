@@ -36,7 +36,8 @@ const PADS: DepthwiseCase['pad'][] = [
 /**
  * Every combination of images (7x5 batch 1, 9x9 batch 2), channels 1/3/5/8/17, filters
  * 3x3/5x5/1x1, multipliers 1/2, strides 1/2 and the four kinds of padding, with `dilation`
- * on both axes; combinations whose output would be empty are left out.
+ * on both axes (combinations whose output would be empty are left out); then non-square
+ * filters with different strides and dilations along height and width.
  */
 export function depthwiseGrid(dilation: number): DepthwiseCase[] {
   const cases: DepthwiseCase[] = [];
@@ -63,6 +64,25 @@ export function depthwiseGrid(dilation: number): DepthwiseCase[] {
             }
           }
         }
+      }
+    }
+  }
+  // Asymmetric filters, strides and dilations, so that no height/width mix-up can hide.
+  for (const [kh, kw, sh, sw, dh, dw] of [
+    [3, 1, 1, 2, dilation, 1],
+    [1, 3, 2, 1, 1, dilation],
+    [2, 3, 1, 1, dilation, 1],
+    [3, 5, 2, 1, 1, 1],
+  ] as const) {
+    for (const pad of PADS) {
+      for (const m of [1, 2]) {
+        cases.push({
+          xShape: [2, 9, 7, 5],
+          filterShape: [kh, kw, 5, m],
+          strides: [sh, sw],
+          dilations: [dh, dw],
+          pad,
+        });
       }
     }
   }
