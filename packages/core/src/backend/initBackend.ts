@@ -121,7 +121,10 @@ async function prepareWasm(options: InitBackendOptions, warn: (m: string) => voi
     if (options.wasmPaths !== undefined) {
       tfwasm.setWasmPaths(options.wasmPaths as string | Record<string, string>);
     }
-    if (options.threads !== undefined) tfwasm.setThreadsCount(options.threads);
+    // tfjs sizes its thread pool as hardwareConcurrency / 2 (1 on a 2-core machine); graft
+    // defaults to every core. Only the threaded build (cross-origin isolated pages) uses it.
+    const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+    tfwasm.setThreadsCount(options.threads ?? Math.max(1, cores));
   }
 }
 
