@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/initBackend';
 import { ReLU, ReLU6 } from './relu';
+import { seededTensor } from './testHelpers';
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu' });
@@ -21,7 +22,7 @@ describe('ReLU and ReLU6', () => {
     input.dispose();
   });
 
-  it('ReLU6 is Keras ReLU(6.0): clips to [0, 6], gradient 1 inside and 0 outside', () => {
+  it('ReLU6 is Keras ReLU(6.0): clips to [0, 6]; gradient 1 strictly inside, else 0 (as TF)', () => {
     const layer = new ReLU6({ name: 'Conv1_relu' });
     expect(layer.className).toBe('ReLU');
     expect(layer.config).toEqual({ maxValue: 6 });
@@ -30,7 +31,33 @@ describe('ReLU and ReLU6', () => {
       0, 0, 0, 0.5, 5.5, 6, 6, 6,
     ]);
     const g = tf.grad((t: tf.Tensor) => tf.sum(layer.apply(t, { training: true })))(input);
-    expect(Array.from(g.dataSync())).toEqual([0, 0, 0, 1, 1, 1, 0, 0]);
+    expect(Array.from(g.dataSync())).toEqual([0, 0, 0, 1, 1, 0, 0, 0]);
+    tf.dispose([input, g]);
+  });
+
+  it('gives the same gradient as tfjs relu6 away from the clip points, on cpu and wasm', async () => {
+    const layer = new ReLU6({ name: 'r' });
+    const x = tf.tidy(() => tf.mul(seededTensor([4, 5, 5, 8], 3), 8));
+    const dy = seededTensor([4, 5, 5, 8], 4);
+    for (const backend of ['cpu', 'wasm']) {
+      await tf.setBackend(backend);
+      const ours = tf.grad((t: tf.Tensor) => layer.apply(t, { training: true }))(x, dy);
+      const stock = tf.grad((t: tf.Tensor) => tf.relu6(t))(x, dy);
+      expect(Array.from(ours.dataSync())).toEqual(Array.from(stock.dataSync()));
+      tf.dispose([ours, stock]);
+    }
+    await tf.setBackend('cpu');
+    tf.dispose([x, dy]);
+  });
+
+  it('clips at any maxValue with the matching gradient', () => {
+    const layer = new ReLU({ name: 'r', maxValue: 2.5 });
+    const input = tf.tensor1d([-1, 0, 1, 2.5, 3]);
+    expect(Array.from(layer.apply(input, { training: false }).dataSync())).toEqual([
+      0, 0, 1, 2.5, 2.5,
+    ]);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(layer.apply(t, { training: true })))(input);
+    expect(Array.from(g.dataSync())).toEqual([0, 0, 1, 0, 0]);
     tf.dispose([input, g]);
   });
 
