@@ -14,6 +14,8 @@ import { type MobileNetV2, mobileNetV2 } from './mobileNetV2';
  * by about a percent (see mobileNetV2.train.test.ts). Here each layer gets the same input and
  * the same upstream gradient on both backends, so the kernels themselves are held to 1e-4.
  */
+// GRAFT_TRAIN_TEST_BACKEND=cpu runs the same checks on cpu alone, to tell a backend problem
+// from a model problem.
 const BACKEND = (process.env.GRAFT_TRAIN_TEST_BACKEND ?? 'wasm') as BackendName;
 const TOLERANCE = 1e-4;
 

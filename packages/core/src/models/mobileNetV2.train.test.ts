@@ -13,6 +13,8 @@ import { type MobileNetV2, mobileNetV2 } from './mobileNetV2';
  * backend under test, its first-step gradients match the reference `cpu` backend, and a
  * training step leaks no tensors.
  */
+// GRAFT_TRAIN_TEST_BACKEND=cpu runs the same checks on cpu alone, to tell a backend problem
+// from a model problem.
 const BACKEND = (process.env.GRAFT_TRAIN_TEST_BACKEND ?? 'wasm') as BackendName;
 const SIZE = 32;
 const BATCH = 8;
