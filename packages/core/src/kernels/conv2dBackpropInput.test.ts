@@ -65,7 +65,7 @@ describe('Conv2DBackpropInput on wasm (XNNPACK phase convolutions)', () => {
     expect(failures).toEqual([]);
   });
 
-  it('matches cpu at MobileNet-like sizes (batch 16)', async () => {
+  it('matches cpu at MobileNet-like sizes (batch 16; 1x1 matmul route)', async () => {
     const cases: Conv2dCase[] = [
       {
         xShape: [16, 12, 12, 16],
@@ -87,6 +87,14 @@ describe('Conv2DBackpropInput on wasm (XNNPACK phase convolutions)', () => {
         strides: [1, 1],
         dilations: [1, 1],
         pad: 'same',
+      },
+      // A 1x1 filter large enough for the matmul route.
+      {
+        xShape: [4, 3, 3, 320],
+        filterShape: [1, 1, 320, 128],
+        strides: [1, 1],
+        dilations: [1, 1],
+        pad: 'valid',
       },
     ];
     for (const [i, c] of cases.entries()) {
@@ -193,16 +201,23 @@ describe('Conv2DBackpropInput on wasm (XNNPACK phase convolutions)', () => {
     tf.dispose([w, dy]);
   });
 
-  it('leaks no tensors and no wasm data, for stride 1 and stride 2 with crop', () => {
+  it('leaks no tensors and no wasm data: stride 1, stride 2 with crop, 1x1 matmul route', () => {
     const backend = tf.backend() as BackendWasm;
-    for (const s of [1, 2]) {
-      const c: Conv2dCase = {
-        xShape: [2, 9, 9, 17],
-        filterShape: [3, 3, 17, 8],
-        strides: [s, s],
-        dilations: [1, 1],
-        pad: 'valid',
-      };
+    const cases: Conv2dCase[] = [1, 2].map((s) => ({
+      xShape: [2, 9, 9, 17],
+      filterShape: [3, 3, 17, 8],
+      strides: [s, s],
+      dilations: [1, 1],
+      pad: 'valid',
+    }));
+    cases.push({
+      xShape: [2, 3, 3, 256],
+      filterShape: [1, 1, 256, 128],
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: 'same',
+    });
+    for (const c of cases) {
       const dy = seededTensor(dyShape(c)!, 1);
       const w = seededTensor(c.filterShape, 2);
       backpropInput(dy, w, c).dispose();
