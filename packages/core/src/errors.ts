@@ -1,51 +1,5 @@
-/**
- * Stable codes for every error graft raises on purpose. A code never changes meaning, so
- * scripts can branch on it; the message is for people and may be reworded.
- */
-export type GraftErrorCode =
-  | 'BACKEND_UNKNOWN'
-  | 'BACKEND_INIT_FAILED'
-  | 'WASM_FILES_NOT_FOUND'
-  | 'KERNEL_BAD_INPUT'
-  | 'KERNELS_NOT_LOADED'
-  | 'PARAM_DUPLICATE'
-  | 'PARAM_NOT_FOUND'
-  | 'LAYER_DUPLICATE'
-  | 'LAYER_NOT_FOUND'
-  | 'SHAPE_MISMATCH'
-  | 'INVALID_ARGUMENT'
-  | 'NAN_LOSS';
+// GraftError lives in @graft/errors so that every package (datasets included, which must not
+// depend on core) throws the one class. Core re-exports it as part of its public API.
 
-export interface GraftErrorDetails {
-  /** Where the problem is: a file, a layer name, a kernel name, a config key, a row. */
-  where?: string;
-  /** What the user can do about it. */
-  hint?: string;
-  /** The underlying error, when graft is translating one from a dependency. */
-  cause?: unknown;
-}
-
-/**
- * The one error class graft throws for user-facing problems. The message reads
- * "what was wrong (where). What to do." so it is useful without a stack trace.
- */
-export class GraftError extends Error {
-  readonly code: GraftErrorCode;
-  readonly where: string | undefined;
-  readonly hint: string | undefined;
-
-  constructor(code: GraftErrorCode, what: string, details: GraftErrorDetails = {}) {
-    const where = details.where ? ` (${details.where})` : '';
-    const hint = details.hint ? ` ${details.hint}` : '';
-    super(`${what}${where}.${hint}`, details.cause === undefined ? {} : { cause: details.cause });
-    this.name = 'GraftError';
-    this.code = code;
-    this.where = details.where;
-    this.hint = details.hint;
-  }
-}
-
-/** True when `e` is a GraftError, optionally with the given code. */
-export function isGraftError(e: unknown, code?: GraftErrorCode): e is GraftError {
-  return e instanceof GraftError && (code === undefined || e.code === code);
-}
+export type { GraftErrorCode, GraftErrorDetails } from '@graft/errors';
+export { GraftError, isGraftError } from '@graft/errors';

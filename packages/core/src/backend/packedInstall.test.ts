@@ -19,24 +19,23 @@ describe('@graft/core from an npm pack tarball', () => {
         'packages/core/dist is missing: run `npm run build` first (turbo does this for `npm test`)',
       );
     }
-    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], {
-      cwd: pkgDir,
-      encoding: 'utf8',
-    })
-      .trim()
-      .split('\n')
-      .pop() as string;
+    // @graft/core depends on @graft/errors, which would come from the registry; pack both.
+    const pack = (dir: string) =>
+      join(
+        work,
+        execFileSync('npm', ['pack', '--silent', '--pack-destination', work], {
+          cwd: dir,
+          encoding: 'utf8',
+        })
+          .trim()
+          .split('\n')
+          .pop() as string,
+      );
+    const tarballs = [pack(join(pkgDir, '../errors')), pack(pkgDir)];
     writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
     execFileSync(
       'npm',
-      [
-        'install',
-        '--prefer-offline',
-        '--no-audit',
-        '--no-fund',
-        '--loglevel=error',
-        join(work, tarball),
-      ],
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs],
       { cwd: work, encoding: 'utf8' },
     );
     const script = (kind: 'esm' | 'cjs') =>

@@ -1,0 +1,2 @@
+export type { GraftErrorCode, GraftErrorDetails } from './graftError';
+export { GraftError, isGraftError } from './graftError';
