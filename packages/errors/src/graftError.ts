@@ -14,7 +14,16 @@ export type GraftErrorCode =
   | 'LAYER_NOT_FOUND'
   | 'SHAPE_MISMATCH'
   | 'INVALID_ARGUMENT'
-  | 'NAN_LOSS';
+  | 'NAN_LOSS'
+  | 'DATASET_EMPTY'
+  | 'DATASET_FILE_NOT_FOUND'
+  | 'DATASET_IMAGE_CORRUPT'
+  | 'DATASET_FORMAT_INVALID'
+  | 'DATASET_COLUMN_NOT_FOUND'
+  | 'DATASET_ROW_RAGGED'
+  | 'DATASET_LABEL_UNKNOWN'
+  | 'DATASET_NOT_INDEXED'
+  | 'FEATURE_CACHE_MISMATCH';
 
 export interface GraftErrorDetails {
   /** Where the problem is: a file, a layer name, a kernel name, a config key, a row. */
