@@ -23,7 +23,10 @@ export type GraftErrorCode =
   | 'DATASET_ROW_RAGGED'
   | 'DATASET_LABEL_UNKNOWN'
   | 'DATASET_NOT_INDEXED'
-  | 'FEATURE_CACHE_MISMATCH';
+  | 'FEATURE_CACHE_MISMATCH'
+  | 'FREEZE_NOTHING_TRAINABLE'
+  | 'FREEZE_UNKNOWN_BLOCK'
+  | 'FREEZE_BAD_BLOCK_COUNT';
 
 export interface GraftErrorDetails {
   /** Where the problem is: a file, a layer name, a kernel name, a config key, a row. */
