@@ -32,7 +32,15 @@ export type GraftErrorCode =
   | 'FEATURE_CACHE_MISMATCH'
   | 'FREEZE_NOTHING_TRAINABLE'
   | 'FREEZE_UNKNOWN_BLOCK'
-  | 'FREEZE_BAD_BLOCK_COUNT';
+  | 'FREEZE_BAD_BLOCK_COUNT'
+  | 'TASK_NOT_FOUND'
+  | 'TARGET_MISMATCH'
+  | 'LABELS_MISMATCH'
+  | 'STRATEGY_UNKNOWN'
+  | 'PLAN_MISMATCH'
+  | 'NOTHING_TRAINABLE'
+  | 'BACKEND_UNSUPPORTED'
+  | 'NO_BATCHES';
 
 export interface GraftErrorDetails {
   /** Where the problem is: a file, a layer name, a kernel name, a config key, a row. */
