@@ -1,6 +1,9 @@
+import type { TaskSpecs } from './taskSpec';
+
 /**
  * An image (or any array input) as graft's pipeline sees it before batching: a flat
- * Float32Array in HWC order with its shape.
+ * Float32Array in HWC order with its shape. Images from adapters and generators are RGB (or
+ * one grey channel) with values in [0, 1]; `normalize` maps them to a backbone's range.
  */
 export interface ExampleInput {
   data: Float32Array;
@@ -8,25 +11,57 @@ export interface ExampleInput {
 }
 
 /**
- * A target for one task. `null` means the label is missing (a "?" in the source notes'
- * label matrix): it contributes nothing to that task's loss.
+ * A target for one task (see `TaskSpec` for its form per kind). `null` means the label is
+ * missing (a "?" in the source notes' label matrix): it contributes nothing to that task's
+ * loss. Inside a multi-label (or multi-output) target, single entries may be `null` too.
  */
-export type Target = number | readonly number[] | null;
+export type Target = number | readonly (number | null)[] | null;
+
+/** One target per task name. */
+export type Targets = Readonly<Record<string, Target>>;
 
 export interface Example {
   id: string;
   input: ExampleInput;
-  /** One entry per task name. */
-  targets: Readonly<Record<string, Target>>;
+  /** One entry per task name in the dataset's `tasks`. */
+  targets: Targets;
+}
+
+/** An example's id and targets without its input, for splits and label statistics. */
+export interface ExampleLabels {
+  id: string;
+  targets: Targets;
 }
 
 /**
- * The contract every adapter and generator returns: a known size and async iteration, so
- * a dataset larger than memory can stream.
+ * The contract every adapter and generator returns: a known size, the tasks its targets are
+ * for, and async iteration, so a dataset larger than memory can stream.
  */
 export interface Dataset {
   readonly size: number;
-  /** Task names every example carries a (possibly null) target for. */
-  readonly tasks: readonly string[];
+  /** Task name -> what its targets are. Every example carries a (possibly null) target per task. */
+  readonly tasks: TaskSpecs;
+  /**
+   * True when examples differ from pass to pass or carry random augmentation; a feature
+   * cache refuses such data because cached features would freeze one random draw.
+   */
+  readonly stochastic?: boolean;
   [Symbol.asyncIterator](): AsyncIterator<Example>;
+}
+
+/**
+ * A dataset that can load any example by position. All of graft's adapters and generators
+ * are indexed: inputs load on demand (so memory stays bounded), labels are known up front
+ * (so splits and statistics never decode an image).
+ */
+export interface IndexedDataset extends Dataset {
+  /** Loads example `index` (0 <= index < size); may read and decode a file. */
+  get(index: number): Promise<Example>;
+  /** Example `index`'s id and targets without loading its input. */
+  labelsAt(index: number): ExampleLabels;
+}
+
+export function isIndexed(dataset: Dataset): dataset is IndexedDataset {
+  const d = dataset as Partial<IndexedDataset>;
+  return typeof d.get === 'function' && typeof d.labelsAt === 'function';
 }

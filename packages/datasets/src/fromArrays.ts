@@ -1,10 +1,15 @@
-import type { Dataset, Example, Target } from './dataset';
+import { GraftError } from '@graft/errors';
+import type { IndexedDataset, Target } from './dataset';
+import { indexedDataset } from './indexedDataset';
+import { type TaskSpecs, targetProblem } from './taskSpec';
 
 export interface FromArraysOptions {
   /** Shape of one input, e.g. [32, 32, 3]. */
   inputShape: readonly number[];
   /** Flat inputs, one Float32Array of size prod(inputShape) per example. */
   inputs: readonly Float32Array[];
+  /** What each task predicts; key order is task order. */
+  tasks: TaskSpecs;
   /** Per task, one target per example (null = missing). */
   targets: Readonly<Record<string, readonly Target[]>>;
   /** Example ids; default `"0"`, `"1"`, ... */
@@ -12,43 +17,83 @@ export interface FromArraysOptions {
 }
 
 /**
- * An in-memory dataset from arrays. Checks every length up front so that a mismatch is
- * reported with the task and index, not as a shape error deep inside training.
+ * An in-memory dataset from arrays. Checks every length and every target up front so that a
+ * mismatch is reported with the task and index, not as a shape error deep inside training.
  */
-export function fromArrays(options: FromArraysOptions): Dataset {
-  const { inputShape, inputs, targets } = options;
+export function fromArrays(options: FromArraysOptions): IndexedDataset {
+  const { inputShape, inputs, targets, tasks } = options;
   const n = inputs.length;
   const inputSize = inputShape.reduce((a, b) => a * b, 1);
   inputs.forEach((x, i) => {
     if (x.length !== inputSize) {
-      throw new Error(
-        `fromArrays: input ${i} has ${x.length} values, expected ${inputSize} for shape [${inputShape.join(', ')}]`,
+      throw new GraftError(
+        'SHAPE_MISMATCH',
+        `input ${i} has ${x.length} values, expected ${inputSize} for shape [${inputShape.join(', ')}]`,
+        { where: 'fromArrays' },
       );
     }
   });
-  const tasks = Object.keys(targets);
-  for (const task of tasks) {
-    const column = targets[task] ?? [];
-    if (column.length !== n) {
-      throw new Error(`fromArrays: task "${task}" has ${column.length} targets for ${n} inputs`);
+  const names = Object.keys(tasks);
+  for (const task of Object.keys(targets)) {
+    if (!(task in tasks)) {
+      throw new GraftError(
+        'INVALID_ARGUMENT',
+        `targets for task "${task}" that tasks does not declare`,
+        {
+          where: 'fromArrays',
+          hint: `Declare it in tasks (declared: ${names.join(', ') || 'none'}).`,
+        },
+      );
     }
   }
-  if (options.ids && options.ids.length !== n) {
-    throw new Error(`fromArrays: ${options.ids.length} ids for ${n} inputs`);
+  for (const task of names) {
+    const column = targets[task];
+    if (column === undefined) {
+      throw new GraftError('INVALID_ARGUMENT', `task "${task}" has no targets`, {
+        where: 'fromArrays',
+        hint: 'Pass one target per input (null where the label is missing).',
+      });
+    }
+    if (column.length !== n) {
+      throw new GraftError(
+        'SHAPE_MISMATCH',
+        `task "${task}" has ${column.length} targets for ${n} inputs`,
+        {
+          where: 'fromArrays',
+        },
+      );
+    }
+    const spec = tasks[task];
+    column.forEach((target, i) => {
+      const problem = spec && targetProblem(spec, target);
+      if (problem) {
+        throw new GraftError(
+          'DATASET_LABEL_UNKNOWN',
+          `task "${task}" target ${i} is ${JSON.stringify(target)}: ${problem}`,
+          {
+            where: 'fromArrays',
+          },
+        );
+      }
+    });
   }
-  return {
+  if (options.ids && options.ids.length !== n) {
+    throw new GraftError('SHAPE_MISMATCH', `${options.ids.length} ids for ${n} inputs`, {
+      where: 'fromArrays',
+    });
+  }
+  const labelsAt = (i: number) => {
+    const exampleTargets: Record<string, Target> = {};
+    for (const task of names) exampleTargets[task] = targets[task]?.[i] ?? null;
+    return { id: options.ids?.[i] ?? String(i), targets: exampleTargets };
+  };
+  return indexedDataset({
     size: n,
     tasks,
-    async *[Symbol.asyncIterator](): AsyncGenerator<Example> {
-      for (let i = 0; i < n; i++) {
-        const exampleTargets: Record<string, Target> = {};
-        for (const task of tasks) exampleTargets[task] = targets[task]?.[i] ?? null;
-        yield {
-          id: options.ids?.[i] ?? String(i),
-          input: { data: inputs[i] as Float32Array, shape: inputShape },
-          targets: exampleTargets,
-        };
-      }
+    description: 'fromArrays',
+    labelsAt,
+    async get(i) {
+      return { ...labelsAt(i), input: { data: inputs[i] as Float32Array, shape: inputShape } };
     },
-  };
+  });
 }

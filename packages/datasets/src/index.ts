@@ -1,7 +1,31 @@
-export type { Dataset, Example, ExampleInput, Target } from './dataset';
+export type {
+  Dataset,
+  Example,
+  ExampleInput,
+  ExampleLabels,
+  IndexedDataset,
+  Target,
+  Targets,
+} from './dataset';
+export { isIndexed } from './dataset';
 export type { FromArraysOptions } from './fromArrays';
 export { fromArrays } from './fromArrays';
+export type { IndexedDatasetParts } from './indexedDataset';
+export { indexedDataset } from './indexedDataset';
 export type { Rng } from './random';
-export { createRng } from './random';
+export { createRng, mixSeed } from './random';
+export type {
+  DrivingScenes,
+  DrivingScenesOptions,
+  DrivingSceneTask,
+} from './synthetic/drivingScenes';
+export {
+  drivingSceneObjects,
+  drivingScenes,
+  drivingSceneTasks,
+  trafficLightColours,
+} from './synthetic/drivingScenes';
 export type { QuadrantShapes, QuadrantShapesOptions } from './synthetic/quadrantShapes';
 export { quadrantShapes } from './synthetic/quadrantShapes';
+export type { TaskKind, TaskSpec, TaskSpecs } from './taskSpec';
+export { labelNames, targetProblem, targetWidth } from './taskSpec';

@@ -35,3 +35,25 @@ export function createRng(seed: number): Rng {
     },
   };
 }
+
+/**
+ * Derives an independent 32-bit seed from a seed and any number of integers (an example
+ * index, an epoch, a stream number), so that example i's randomness does not depend on which
+ * examples were drawn before it: random access and streaming give the same bytes.
+ */
+export function mixSeed(seed: number, ...parts: number[]): number {
+  let h = fmix32((seed >>> 0) ^ 0x9e3779b9);
+  for (const p of parts) h = fmix32((h ^ Math.imul((p >>> 0) + 0x7f4a7c15, 0x85ebca6b)) >>> 0);
+  return h;
+}
+
+/** murmur3's 32-bit finaliser: every input bit affects every output bit. */
+function fmix32(x: number): number {
+  let h = x >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
