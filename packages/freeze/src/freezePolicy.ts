@@ -1,0 +1,12 @@
+import type { FreezableModel } from './freezableModel';
+import type { FreezePlan } from './freezePlan';
+
+/**
+ * A rule that turns a model into a plan. Policies are values, so they compose:
+ * `fineTune()` is `headsOnly()` for a warm-up, then `discriminative(all())`.
+ */
+export interface FreezePolicy {
+  /** Shown in plans and reports, e.g. `lastBlocks(2)`. */
+  readonly name: string;
+  plan(model: FreezableModel): FreezePlan;
+}

@@ -1,0 +1,44 @@
+import { GraftError } from '@graft/errors';
+import { trunkBlockNames } from '../freezableModel';
+import { scheduledPlan } from '../freezePlan';
+import type { FreezePolicy } from '../freezePolicy';
+import { headsOnly } from './headsOnly';
+import { lastBlocks } from './unfreezeBlocks';
+
+export interface GradualOptions {
+  /** Unfreeze one more block every `every` epochs. */
+  every: number;
+  /** Stop after this many trunk blocks are open. Default: all of them. */
+  maxBlocks?: number;
+}
+
+/**
+ * Gradual unfreezing (ULMFiT): heads alone first, then one more trunk block from the top every
+ * `every` epochs, so late features adapt before early ones are disturbed.
+ */
+export function gradual(options: GradualOptions): FreezePolicy {
+  const { every } = options;
+  if (!Number.isInteger(every) || every < 1) {
+    throw new GraftError(
+      'INVALID_ARGUMENT',
+      `gradual({ every }) needs a whole number >= 1, got ${every}`,
+    );
+  }
+  const name = `gradual(every ${every})`;
+  return {
+    name,
+    plan: (model) => {
+      const count = Math.min(
+        options.maxBlocks ?? Number.POSITIVE_INFINITY,
+        trunkBlockNames(model).length,
+      );
+      const stages = [headsOnly().plan(model)];
+      const starts = [0];
+      for (let n = 1; n <= count; n++) {
+        stages.push(lastBlocks(n).plan(model));
+        starts.push(n * every);
+      }
+      return scheduledPlan(name, starts, stages);
+    },
+  };
+}
