@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { type ActivationName, activationName, applyActivation } from './activation';
 import { initialKernel, type KernelInitializer } from './initializers';
 import type { ApplyOptions, Layer, Shape } from './module';
 import { createParam, type Param } from './param';
@@ -25,6 +26,8 @@ export interface Conv2DOptions {
   /** Default 'glorotUniform', as in Keras. */
   kernelInitializer?: KernelInitializer;
   seed: number;
+  /** Applied after the bias, as Keras's `activation` argument. Default 'linear'. */
+  activation?: ActivationName;
 }
 
 /** Resolved configuration, in the terms a Keras `Conv2D` config uses. */
@@ -36,6 +39,7 @@ export interface Conv2DConfig {
   padding: Padding;
   dilation: [number, number];
   useBias: boolean;
+  activation: ActivationName;
 }
 
 /** 2-D convolution over NHWC images; kernel `[kh, kw, in, out]` as in Keras. */
@@ -60,6 +64,7 @@ export class Conv2D implements Layer {
       padding: options.padding ?? 'valid',
       dilation,
       useBias: options.useBias ?? true,
+      activation: activationName(options.activation ?? 'linear', where),
     };
     const { kernelSize, inputChannels, filters } = this.config;
     const block = options.block ?? options.name;
@@ -94,7 +99,7 @@ export class Conv2D implements Layer {
         'NHWC',
         dilation,
       );
-      return this.bias ? tf.add(y, this.bias.variable) : y;
+      return applyActivation(this.bias ? tf.add(y, this.bias.variable) : y, this.config.activation);
     });
   }
 

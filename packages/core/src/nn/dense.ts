@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GraftError } from '../errors';
+import { type ActivationName, activationName, applyActivation } from './activation';
 import { initialKernel, type KernelInitializer } from './initializers';
 import type { ApplyOptions, Layer, Shape } from './module';
 import { createParam, type Param } from './param';
@@ -16,12 +17,15 @@ export interface DenseOptions {
   /** Default 'glorotUniform', as in Keras. */
   kernelInitializer?: KernelInitializer;
   seed: number;
+  /** Applied after the bias, as Keras's `activation` argument. Default 'linear'. */
+  activation?: ActivationName;
 }
 
 export interface DenseConfig {
   inputUnits: number;
   units: number;
   useBias: boolean;
+  activation: ActivationName;
 }
 
 /** Fully connected layer on [batch, inputUnits]; kernel `[in, out]` as in Keras. No activation. */
@@ -39,6 +43,7 @@ export class Dense implements Layer {
       inputUnits: pair(options.inputUnits, 'inputUnits', where)[0],
       units: pair(options.units, 'units', where)[0],
       useBias: options.useBias ?? true,
+      activation: activationName(options.activation ?? 'linear', where),
     };
     const { inputUnits, units } = this.config;
     const block = options.block ?? options.name;
@@ -73,7 +78,7 @@ export class Dense implements Layer {
     }
     return tf.tidy(() => {
       const y = tf.matMul(x as tf.Tensor2D, this.kernel.variable as tf.Tensor2D);
-      return this.bias ? tf.add(y, this.bias.variable) : y;
+      return applyActivation(this.bias ? tf.add(y, this.bias.variable) : y, this.config.activation);
     });
   }
 

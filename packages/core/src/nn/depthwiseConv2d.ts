@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { type ActivationName, activationName, applyActivation } from './activation';
 import { initialKernel, type KernelInitializer } from './initializers';
 import type { ApplyOptions, Layer, Shape } from './module';
 import { createParam, type Param } from './param';
@@ -26,6 +27,8 @@ export interface DepthwiseConv2DOptions {
   /** Default 'glorotUniform', as Keras's `depthwise_initializer`. */
   kernelInitializer?: KernelInitializer;
   seed: number;
+  /** Applied after the bias, as Keras's `activation` argument. Default 'linear'. */
+  activation?: ActivationName;
 }
 
 export interface DepthwiseConv2DConfig {
@@ -36,6 +39,7 @@ export interface DepthwiseConv2DConfig {
   depthMultiplier: number;
   dilation: [number, number];
   useBias: boolean;
+  activation: ActivationName;
 }
 
 /** Per-channel convolution; kernel `[kh, kw, in, multiplier]`, Keras's `depthwise_kernel`. */
@@ -60,6 +64,7 @@ export class DepthwiseConv2D implements Layer {
       depthMultiplier: pair(options.depthMultiplier ?? 1, 'depthMultiplier', where)[0],
       dilation,
       useBias: options.useBias ?? true,
+      activation: activationName(options.activation ?? 'linear', where),
     };
     const { kernelSize, inputChannels, depthMultiplier } = this.config;
     const block = options.block ?? options.name;
@@ -96,7 +101,7 @@ export class DepthwiseConv2D implements Layer {
         'NHWC',
         dilation,
       );
-      return this.bias ? tf.add(y, this.bias.variable) : y;
+      return applyActivation(this.bias ? tf.add(y, this.bias.variable) : y, this.config.activation);
     });
   }
 

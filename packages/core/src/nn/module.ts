@@ -37,7 +37,17 @@ export type KerasLayerClass =
   | 'GlobalAveragePooling2D'
   | 'MaxPooling2D'
   | 'AveragePooling2D'
-  | 'Dense';
+  | 'Dense'
+  // Loaded from Keras models (src/backbone/layers) and Activation (nn/activation.ts).
+  | 'Activation'
+  | 'SeparableConv2D'
+  | 'Multiply'
+  | 'Concatenate'
+  | 'GlobalMaxPooling2D'
+  | 'Reshape'
+  | 'Flatten'
+  | 'Dropout'
+  | 'Rescaling';
 
 /** A single Keras-equivalent layer: a module plus the class and resolved config Keras needs. */
 export interface Layer<I extends tf.Tensor | tf.Tensor[] = tf.Tensor> extends Module<I> {
