@@ -27,5 +27,7 @@ export {
 } from './synthetic/drivingScenes';
 export type { QuadrantShapes, QuadrantShapesOptions } from './synthetic/quadrantShapes';
 export { quadrantShapes } from './synthetic/quadrantShapes';
+export type { Shapes, ShapesOptions } from './synthetic/shapes';
+export { shapeClasses, shapes, shapeTasks, shapeTextures } from './synthetic/shapes';
 export type { TaskKind, TaskSpec, TaskSpecs } from './taskSpec';
 export { labelNames, targetProblem, targetWidth } from './taskSpec';
