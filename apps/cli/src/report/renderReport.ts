@@ -1,7 +1,7 @@
 import { confusionSpec, learningCurveSpec, perLabelSpec, renderSvg } from './charts';
 import type { FreezeRow, RunReport, TaskReport } from './runReport';
 
-const escape = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
@@ -9,11 +9,11 @@ const escape = (s: string) =>
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(4));
 
 function table(columns: string[], rows: (string | number)[][]): string {
-  const head = columns.map((c) => `<th>${escape(c)}</th>`).join('');
+  const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
   const body = rows
     .map(
       (r) =>
-        `<tr>${r.map((v) => `<td>${escape(typeof v === 'number' ? fmt(v) : v)}</td>`).join('')}</tr>`,
+        `<tr>${r.map((v) => `<td>${escapeHtml(typeof v === 'number' ? fmt(v) : v)}</td>`).join('')}</tr>`,
     )
     .join('\n');
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
@@ -48,7 +48,7 @@ export async function renderReport(report: RunReport): Promise<string> {
   const sections: string[] = [];
   if (report.notes?.length) {
     sections.push(
-      `<ul class="notes">${report.notes.map((n) => `<li>${escape(n)}</li>`).join('')}</ul>`,
+      `<ul class="notes">${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`,
     );
   }
   const curveTasks = [...new Set(report.history.map((h) => h.task))];
@@ -68,20 +68,20 @@ export async function renderReport(report: RunReport): Promise<string> {
           ? await renderSvg(confusionSpec(task))
           : '';
     sections.push(
-      `<h2>Task: ${escape(task.name)} <small>(${task.kind})</small></h2>${taskTable(task)}${chart ? `<figure>${chart}</figure>` : ''}`,
+      `<h2>Task: ${escapeHtml(task.name)} <small>(${task.kind})</small></h2>${taskTable(task)}${chart ? `<figure>${chart}</figure>` : ''}`,
     );
   }
   if (report.freezePlan) sections.push(`<h2>Freeze plan</h2>${freezeTable(report.freezePlan)}`);
   if (report.comparison) {
     sections.push(
-      `<h2>${escape(report.comparison.title)}</h2>${table(report.comparison.columns, report.comparison.rows)}`,
+      `<h2>${escapeHtml(report.comparison.title)}</h2>${table(report.comparison.columns, report.comparison.rows)}`,
     );
   }
   const env = Object.entries(report.environment)
-    .map(([k, v]) => `${escape(k)}: ${escape(String(v))}`)
+    .map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(String(v))}`)
     .join(' · ');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(report.title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(report.title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222}
@@ -90,8 +90,8 @@ table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;paddin
 th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}
 .charts{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:.5rem 0}.meta{color:#666}.notes li{color:#8a4b00}
 </style></head><body>
-<h1>${escape(report.title)}</h1>
-<p class="meta">${escape(report.createdAt)} · ${env}</p>
+<h1>${escapeHtml(report.title)}</h1>
+<p class="meta">${escapeHtml(report.createdAt)} · ${env}</p>
 ${sections.join('\n')}
 </body></html>
 `;
