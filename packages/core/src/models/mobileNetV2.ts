@@ -16,6 +16,11 @@ export interface MobileNetV2Options {
   inputShape?: readonly [number, number, number];
   /** Seeds every initialiser: the same seed gives the same weights. */
   seed: number;
+  /**
+   * Momentum of every batch-norm moving average. Default 0.999, as Keras builds MobileNetV2;
+   * pre-training from scratch uses less (0.99) so the statistics catch up with the weights.
+   */
+  batchNormMomentum?: number;
 }
 
 export interface MobileNetV2 extends BlockNetwork {
@@ -23,7 +28,7 @@ export interface MobileNetV2 extends BlockNetwork {
 }
 
 /** Keras's BatchNormalization settings in keras.applications.MobileNetV2. */
-const BN = { momentum: 0.999, epsilon: 1e-3 } as const;
+const KERAS_BN = { momentum: 0.999, epsilon: 1e-3 } as const;
 
 /** Inverted residual settings from the paper: expansion t, channels c, repeats n, first stride s. */
 const STAGES: ReadonlyArray<readonly [t: number, c: number, n: number, s: number]> = [
@@ -52,6 +57,7 @@ export function mobileNetV2(options: MobileNetV2Options): MobileNetV2 {
   const alpha = options.alpha ?? 1.0;
   const inputShape = options.inputShape ?? [224, 224, 3];
   const { seed } = options;
+  const BN = { ...KERAS_BN, momentum: options.batchNormMomentum ?? KERAS_BN.momentum };
   const description = `mobileNetV2(alpha=${alpha})`;
   validate(alpha, inputShape, seed, description);
 
@@ -97,6 +103,7 @@ export function mobileNetV2(options: MobileNetV2Options): MobileNetV2 {
           stride,
           size,
           seed,
+          bn: BN,
         }),
       );
       channels = outChannels;
@@ -139,11 +146,14 @@ interface InvertedResidualSpec {
   /** Spatial size of the block input. */
   size: [number, number];
   seed: number;
+  /** Batch-norm momentum and epsilon. */
+  bn: { momentum: number; epsilon: number };
 }
 
 /** Keras's `_inverted_res_block`: expand (1x1), depthwise (3x3), project (1x1), optional add. */
 function invertedResidual(spec: InvertedResidualSpec): Block {
   const { blockId, inChannels, outChannels, expansion, stride, size, seed } = spec;
+  const BN = spec.bn;
   const block = `block_${blockId}`;
   // Keras names the first block's layers `expanded_conv_*` and gives it no expansion layer.
   const prefix = blockId === 0 ? 'expanded_conv_' : `block_${blockId}_`;
