@@ -1,3 +1,7 @@
+export type { Batch, BatchesOptions } from './batching/batches';
+export { batches, disposeBatch, hostBatches, toTensors } from './batching/batches';
+export type { HostBatch, HostTaskTargets } from './batching/collate';
+export { collate, collateTargets } from './batching/collate';
 export type {
   Dataset,
   Example,
