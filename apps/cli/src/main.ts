@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { runDemo } from './commands/demo';
+import { runPretrain } from './commands/pretrain';
 import { createReporter } from './reporter';
 
 function positiveInt(name: string) {
@@ -38,6 +39,47 @@ export async function main(argv: string[]): Promise<void> {
           alpha: opts.alpha,
           backend: opts.backend,
           seed: opts.seed,
+        },
+        reporter,
+      );
+    });
+
+  program
+    .command('pretrain')
+    .description(
+      'task-A pre-training of the backbone graft ships (generated shapes); writes its weights module',
+    )
+    .option('--steps <n>', 'training steps', positiveInt('steps'), 3000)
+    .option('--batch <n>', 'batch size', positiveInt('batch'), 32)
+    .option('--size <n>', 'input height and width', positiveInt('size'), 64)
+    .option('--alpha <x>', 'MobileNetV2 width multiplier', Number.parseFloat, 0.35)
+    .option('--lr <x>', 'peak learning rate (Adam, cosine decay)', Number.parseFloat, 2e-3)
+    .option('--seed <n>', 'random seed', positiveInt('seed'), 1)
+    .option(
+      '--eval-images <n>',
+      'held-out images for the task-A accuracy',
+      positiveInt('eval-images'),
+      1024,
+    )
+    .option(
+      '--emit <file>',
+      'TypeScript module to write',
+      'packages/core/src/pretrained/shippedBackbone.generated.ts',
+    )
+    .option('--json', 'print one JSON object per line instead of text')
+    .option('--quiet', 'print only the final summary')
+    .action(async (opts) => {
+      const reporter = createReporter({ json: Boolean(opts.json), quiet: Boolean(opts.quiet) });
+      await runPretrain(
+        {
+          steps: opts.steps,
+          batch: opts.batch,
+          size: opts.size,
+          alpha: opts.alpha,
+          seed: opts.seed,
+          learningRate: opts.lr,
+          evalImages: opts.evalImages,
+          emit: opts.emit,
         },
         reporter,
       );

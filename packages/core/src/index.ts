@@ -39,3 +39,5 @@ export { ReLU, ReLU6 } from './nn/relu';
 export type { Padding } from './nn/spatial';
 export type { SpatialPadding } from './nn/zeroPadding2d';
 export { ZeroPadding2D } from './nn/zeroPadding2d';
+export type { EncodeOptions, ParamBlobEntry, ParamBlobManifest } from './pretrained/paramBlob';
+export { decodeParamsInto, encodeParams } from './pretrained/paramBlob';
