@@ -40,7 +40,10 @@ export type GraftErrorCode =
   | 'PLAN_MISMATCH'
   | 'NOTHING_TRAINABLE'
   | 'BACKEND_UNSUPPORTED'
-  | 'NO_BATCHES';
+  | 'NO_BATCHES'
+  | 'CONFIG_INVALID'
+  | 'RUN_DIR_EXISTS'
+  | 'OUTPUT_UNWRITABLE';
 
 export interface GraftErrorDetails {
   /** Where the problem is: a file, a layer name, a kernel name, a config key, a row. */
