@@ -18,6 +18,13 @@ export type { IndexedDatasetParts } from './indexedDataset';
 export { indexedDataset } from './indexedDataset';
 export type { Rng } from './random';
 export { createRng, mixSeed } from './random';
+export type { SplitOptions } from './splits/stratifiedSplit';
+export { stratifiedSplit } from './splits/stratifiedSplit';
+export type { BalanceWarning, BalanceWarningOptions } from './stats/balanceWarnings';
+export { balanceWarnings } from './stats/balanceWarnings';
+export type { LabelCount, LabelStats, OutputSummary, TaskLabelStats } from './stats/labelStats';
+export { labelStats } from './stats/labelStats';
+export { subset } from './subset';
 export type {
   DrivingScenes,
   DrivingScenesOptions,
