@@ -41,3 +41,50 @@ export type { SpatialPadding } from './nn/zeroPadding2d';
 export { ZeroPadding2D } from './nn/zeroPadding2d';
 export type { EncodeOptions, ParamBlobEntry, ParamBlobManifest } from './pretrained/paramBlob';
 export { decodeParamsInto, encodeParams } from './pretrained/paramBlob';
+export type { Batch, BatchSource, BatchStream, TrainingData } from './train/batch';
+export type { BatchMetrics, MetricsResult } from './train/batchMetrics';
+export type { Checkpoint, CheckpointOptions } from './train/callbacks/checkpoint';
+export { checkpoint } from './train/callbacks/checkpoint';
+export type { EarlyStoppingOptions } from './train/callbacks/earlyStopping';
+export { earlyStopping } from './train/callbacks/earlyStopping';
+export type { MetricsLogger, MetricsRow } from './train/callbacks/metricsLogger';
+export { metricsLogger } from './train/callbacks/metricsLogger';
+export type { Monitor, MonitorMode } from './train/callbacks/monitor';
+export type { ProgressOptions } from './train/callbacks/progress';
+export { formatEpoch, progress } from './train/callbacks/progress';
+export type { TrainerCallback, TrainingControl } from './train/callbacks/trainerCallback';
+export type {
+  GradientStrategy,
+  GradientStrategyContext,
+  GradientStrategyResult,
+} from './train/gradientStrategy';
+export { equalWeights, gradientsOfCombinedLoss, weightedSum } from './train/gradientStrategy';
+export type { AdamSpec, OptimizerSpec, SgdSpec } from './train/optimizer/optimizerSpec';
+export type { OptimizerEntry, OptimizerStepOptions } from './train/optimizer/paramOptimizer';
+export { ParamOptimizer } from './train/optimizer/paramOptimizer';
+export type {
+  CosineOptions,
+  LearningRateSchedule,
+  OneCycleOptions,
+  WarmupOptions,
+} from './train/schedules';
+export {
+  constantSchedule,
+  cosineSchedule,
+  oneCycleSchedule,
+  warmupSchedule,
+} from './train/schedules';
+export type {
+  BatchNormMode,
+  ForwardOptions,
+  ModelOutputs,
+  TaskLossFunction,
+  TrainableModel,
+} from './train/trainableModel';
+export type { TrainableDecision, TrainablePlan } from './train/trainablePlan';
+export { applyPlan } from './train/trainablePlan';
+export type { FitOptions, TrainerOptions } from './train/trainer';
+export { Trainer } from './train/trainer';
+export type { EpochLogs, Evaluation, History, StepLogs } from './train/trainingLogs';
+export type { WeightSnapshot } from './train/weightSnapshot';
+export { restoreParams, snapshotParams } from './train/weightSnapshot';

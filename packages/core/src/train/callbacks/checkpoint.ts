@@ -1,0 +1,46 @@
+import type { EpochLogs } from '../trainingLogs';
+import { defaultMode, improves, type Monitor, type MonitorMode, readMonitor } from './monitor';
+import type { TrainerCallback } from './trainerCallback';
+
+/** What a checkpoint hands to `save`: host copies of every parameter. */
+export interface Checkpoint {
+  readonly epoch: number;
+  readonly logs: EpochLogs;
+  readonly weights: ReadonlyMap<string, { shape: number[]; values: Float32Array }>;
+}
+
+export interface CheckpointOptions {
+  /** Writes the checkpoint (e.g. with core's exporter). May be async; `fit` waits for it. */
+  save(checkpoint: Checkpoint): void | Promise<void>;
+  /** Default `val.loss` when validating, else `loss`. */
+  monitor?: Monitor;
+  mode?: MonitorMode;
+  /** Only save epochs that improve the monitored value. Default true. */
+  bestOnly?: boolean;
+}
+
+/** Saves the weights after epochs (by default only those that improve the monitored value). */
+export function checkpoint(options: CheckpointOptions): TrainerCallback {
+  const bestOnly = options.bestOnly ?? true;
+  let best = Number.NaN;
+  return {
+    onTrainBegin() {
+      best = Number.NaN;
+    },
+    async onEpochEnd(logs, control) {
+      if (bestOnly) {
+        const monitor = options.monitor ?? (logs.validation ? 'val.loss' : 'loss');
+        const mode = options.mode ?? defaultMode(monitor);
+        const value = readMonitor(monitor, logs, 'checkpoint');
+        if (!improves(value, best, mode, 0)) return;
+        best = value;
+      }
+      const snapshot = control.snapshot();
+      try {
+        await options.save({ epoch: logs.epoch, logs, weights: snapshot.read() });
+      } finally {
+        snapshot.dispose();
+      }
+    },
+  };
+}

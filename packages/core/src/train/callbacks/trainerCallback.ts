@@ -1,0 +1,23 @@
+import type { Param } from '../../nn/param';
+import type { EpochLogs, History, StepLogs } from '../trainingLogs';
+import type { WeightSnapshot } from '../weightSnapshot';
+
+/** What a callback may do to the run it watches. */
+export interface TrainingControl {
+  /** Ends training after the current step; `fit` returns with `history.stopReason`. */
+  stop(reason: string): void;
+  /** Every model parameter's current value (no copy); dispose it when done. */
+  snapshot(): WeightSnapshot;
+  /** Puts a snapshot's values back. */
+  restore(snapshot: WeightSnapshot): void;
+  readonly params: readonly Param[];
+}
+
+/** Hooks into `Trainer.fit`. Every hook is optional and may be async. */
+export interface TrainerCallback {
+  onTrainBegin?(control: TrainingControl): void | Promise<void>;
+  onEpochBegin?(epoch: number, control: TrainingControl): void | Promise<void>;
+  onStepEnd?(logs: StepLogs, control: TrainingControl): void | Promise<void>;
+  onEpochEnd?(logs: EpochLogs, control: TrainingControl): void | Promise<void>;
+  onTrainEnd?(history: History, control: TrainingControl): void | Promise<void>;
+}

@@ -1,0 +1,56 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Param } from '../nn/param';
+import type { Batch } from './batch';
+import type { BatchMetrics } from './batchMetrics';
+
+/**
+ * How a batch-norm layer behaves while training: `train` normalises with batch statistics and
+ * updates its moving statistics; `inference` uses (and keeps) the moving statistics, the Keras
+ * behaviour for frozen layers. `@graft/freeze` plans carry one per layer.
+ */
+export type BatchNormMode = 'train' | 'inference';
+
+export interface ForwardOptions {
+  /** Training mode: dropout is on and batch norm follows `batchNormModes` (default: `train`). */
+  training: boolean;
+  /**
+   * Global step number while training. Models seed their dropout masks from it, so the
+   * several forward passes a gradient strategy may make within one step see the same masks.
+   */
+  step?: number;
+  /** Per batch-norm layer name, its mode while training (from the plan). */
+  batchNormModes?: ReadonlyMap<string, BatchNormMode>;
+}
+
+/** The model's raw outputs per task name (logits or values, before any sigmoid/softmax). */
+export type ModelOutputs = Readonly<Record<string, tf.Tensor>>;
+
+/**
+ * Per task name, that task's loss for a batch: a scalar over the labelled entries only (the
+ * mask), 0 when the batch has none.
+ */
+export type TaskLossFunction = (
+  outputs: ModelOutputs,
+  batch: Batch,
+) => Readonly<Record<string, tf.Scalar>>;
+
+/**
+ * What the Trainer trains: named parameters and a forward pass that returns one output per
+ * task. `@graft/heads`' `multiTaskModel` implements it; so can a hand-written model.
+ */
+export interface TrainableModel {
+  /** Task names, in order. A single-task model has one. */
+  readonly tasks: readonly string[];
+  /** Every parameter: trunk, heads, batch-norm statistics. */
+  readonly params: readonly Param[];
+  /**
+   * Parameters used by one task only (its head), per task. Every other parameter is shared;
+   * gradient strategies such as PCGrad and GradNorm work on the shared ones.
+   */
+  readonly taskParams: Readonly<Record<string, readonly Param[]>>;
+  forward(x: tf.Tensor, options: ForwardOptions): ModelOutputs;
+  /** The model's own masked loss, used when the Trainer is given none. */
+  readonly loss?: TaskLossFunction;
+  /** The model's own metrics, used by `evaluate` when the Trainer is given none. */
+  metrics?(): BatchMetrics;
+}

@@ -1,0 +1,480 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { GraftError } from '../errors';
+import { isMovingStatistic, type Param } from '../nn/param';
+import { type Batch, batchTensors, knownBatchCount, passOver, type TrainingData } from './batch';
+import type { BatchMetrics } from './batchMetrics';
+import type { TrainerCallback, TrainingControl } from './callbacks/trainerCallback';
+import {
+  equalWeights,
+  type GradientStrategy,
+  type GradientStrategyContext,
+} from './gradientStrategy';
+import type { OptimizerSpec } from './optimizer/optimizerSpec';
+import { type OptimizerEntry, ParamOptimizer } from './optimizer/paramOptimizer';
+import { constantSchedule, type LearningRateSchedule } from './schedules';
+import type { TaskLossFunction, TrainableModel } from './trainableModel';
+import { applyPlan, type TrainablePlan } from './trainablePlan';
+import type { EpochLogs, Evaluation, History, StepLogs } from './trainingLogs';
+import { restoreParams, snapshotParams, type WeightSnapshot } from './weightSnapshot';
+
+export interface TrainerOptions {
+  model: TrainableModel;
+  /** Per-task masked losses. Default: the model's own `loss`. */
+  loss?: TaskLossFunction;
+  /** Which parameters train and at what learning-rate scale (e.g. a `@graft/freeze` plan). */
+  plan?: TrainablePlan;
+  /** Default Adam at 1e-3. */
+  optimizer?: OptimizerSpec;
+  /** Default constant. */
+  schedule?: LearningRateSchedule;
+  /** How task losses become gradients. Default: equal weights. */
+  strategy?: GradientStrategy;
+  /** Clip the global gradient norm to this. Default: no clipping. */
+  clipNorm?: number;
+  /** Metrics for `evaluate` and validation. Default: the model's own `metrics`. */
+  metrics?: () => BatchMetrics;
+  /** Receives warnings (a task without labels for a whole epoch). Default `console.warn`. */
+  onWarning?: (message: string) => void;
+}
+
+export interface FitOptions {
+  epochs: number;
+  /** Held-out data evaluated after every epoch; its numbers are in `logs.validation`. */
+  validation?: TrainingData;
+  callbacks?: readonly TrainerCallback[];
+  /** Batches per epoch, for schedules, when the training data cannot say (a stream). */
+  stepsPerEpoch?: number;
+}
+
+interface StepResult {
+  loss: number;
+  taskLosses: number[];
+  labelled: number[];
+  gradNorm: number;
+  learningRate: number;
+}
+
+/** Who trains in the current epoch. */
+interface TrainableSets {
+  params: Param[];
+  shared: Param[];
+  taskSpecific: Record<string, Param[]>;
+  variables: tf.Variable[];
+}
+
+/**
+ * Trains a `TrainableModel`: epochs over batches, gradients for trainable parameters only,
+ * one optimizer over parameter groups (learning rate x the plan's lrScale, weight decay by
+ * kind), a schedule, gradient clipping, callbacks, and a NaN/Inf guard that stops with a
+ * clear message and keeps the last good weights.
+ *
+ * @example
+ * ```ts
+ * const trainer = new Trainer({ model, optimizer: { type: 'adamw', learningRate: 1e-3 } });
+ * const history = await trainer.fit(trainBatches, { epochs: 5, validation: valBatches });
+ * const test = await trainer.evaluate(testBatches);
+ * ```
+ */
+export class Trainer {
+  readonly model: TrainableModel;
+  readonly optimizer: ParamOptimizer;
+  readonly strategy: GradientStrategy;
+  readonly schedule: LearningRateSchedule;
+  private readonly loss: TaskLossFunction;
+  private readonly plan: TrainablePlan | undefined;
+  private readonly clipNorm: number;
+  private readonly metrics: (() => BatchMetrics) | undefined;
+  private readonly warn: (message: string) => void;
+  private readonly statistics: Param[];
+  private activePlan: TrainablePlan | undefined;
+  private lrScales = new Map<string, number>();
+  private sets: TrainableSets | undefined;
+  private globalStep = 0;
+
+  constructor(options: TrainerOptions) {
+    const { model } = options;
+    if (model.tasks.length === 0) {
+      throw new GraftError('INVALID_ARGUMENT', 'The model has no tasks', {
+        where: 'Trainer',
+        hint: 'Give the model at least one task head.',
+      });
+    }
+    for (const task of Object.keys(model.taskParams)) {
+      if (!model.tasks.includes(task)) throw unknownTask(task, model.tasks, 'model.taskParams');
+    }
+    const loss = options.loss ?? model.loss;
+    if (!loss) {
+      throw new GraftError('INVALID_ARGUMENT', 'No loss function', {
+        where: 'Trainer',
+        hint: 'Pass options.loss, or use a model that carries its own loss (multiTaskModel).',
+      });
+    }
+    this.model = model;
+    this.loss = loss;
+    this.plan = options.plan;
+    this.optimizer = new ParamOptimizer(options.optimizer ?? { type: 'adam', learningRate: 1e-3 });
+    this.schedule = options.schedule ?? constantSchedule();
+    this.strategy = options.strategy ?? equalWeights();
+    this.strategy.init?.(model.tasks);
+    this.clipNorm = options.clipNorm ?? 0;
+    if (!(this.clipNorm >= 0)) {
+      throw new GraftError('INVALID_ARGUMENT', `clipNorm must be >= 0, got ${this.clipNorm}`, {
+        where: 'Trainer',
+      });
+    }
+    this.metrics =
+      options.metrics ?? (model.metrics ? () => model.metrics?.() as BatchMetrics : undefined);
+    this.warn = options.onWarning ?? ((m) => console.warn(m));
+    this.statistics = model.params.filter((p) => isMovingStatistic(p.kind));
+  }
+
+  /** Global steps trained so far, over every `fit` call. */
+  get step(): number {
+    return this.globalStep;
+  }
+
+  async fit(data: TrainingData, options: FitOptions): Promise<History> {
+    const { epochs } = options;
+    if (!(Number.isInteger(epochs) && epochs >= 1)) {
+      throw new GraftError(
+        'INVALID_ARGUMENT',
+        `epochs must be a whole number >= 1, got ${epochs}`,
+        {
+          where: 'Trainer.fit',
+        },
+      );
+    }
+    const perEpoch = options.stepsPerEpoch ?? knownBatchCount(data);
+    if (this.schedule.needsTotal && perEpoch === undefined) {
+      throw new GraftError(
+        'INVALID_ARGUMENT',
+        `The ${this.schedule.name} schedule needs the number of steps, and the training data cannot say`,
+        {
+          where: 'Trainer.fit',
+          hint: 'Pass stepsPerEpoch, or give a BatchSource with batchCount (or an array of batches).',
+        },
+      );
+    }
+    const totalSteps = (perEpoch ?? 0) * epochs;
+    const callbacks = options.callbacks ?? [];
+    const history: History = { epochs: [] };
+    let stopReason: string | undefined;
+    const everything = [...this.model.params, ...(this.strategy.params?.() ?? [])];
+    const control: TrainingControl = {
+      stop: (reason) => {
+        stopReason ??= reason;
+      },
+      snapshot: () => snapshotParams(everything),
+      restore: (snapshot) => restoreParams(everything, snapshot),
+      params: this.model.params,
+    };
+    for (const cb of callbacks) await cb.onTrainBegin?.(control);
+    let runStep = 0;
+    for (let epoch = 0; epoch < epochs && stopReason === undefined; epoch++) {
+      this.prepareEpoch(epoch);
+      for (const cb of callbacks) await cb.onEpochBegin?.(epoch, control);
+      const started = performance.now();
+      const tasks = this.model.tasks;
+      const lossSums = tasks.map(() => 0);
+      const counts = tasks.map(() => 0);
+      let totalLoss = 0;
+      let steps = 0;
+      let learningRate = Number.NaN;
+      for await (const { batch, owned } of passOver(data, epoch)) {
+        let result: StepResult;
+        try {
+          result = this.trainStep(batch, epoch, runStep, totalSteps);
+        } finally {
+          if (owned) tf.dispose(batchTensors(batch));
+        }
+        result.taskLosses.forEach((l, t) => {
+          const n = result.labelled[t] as number;
+          if (n > 0) lossSums[t] = (lossSums[t] as number) + l * n;
+          counts[t] = (counts[t] as number) + n;
+        });
+        totalLoss += result.loss;
+        learningRate = result.learningRate;
+        const stepLogs: StepLogs = {
+          epoch,
+          step: this.globalStep,
+          batch: steps,
+          loss: result.loss,
+          learningRate,
+          gradNorm: result.gradNorm,
+        };
+        steps++;
+        runStep++;
+        for (const cb of callbacks) await cb.onStepEnd?.(stepLogs, control);
+        if (stopReason !== undefined) break;
+      }
+      if (steps === 0) {
+        throw new GraftError(
+          'NO_BATCHES',
+          `The training data yielded no batches in epoch ${epoch + 1}`,
+          {
+            where: 'Trainer.fit',
+            hint: 'Check the dataset size and batch size; a streaming source must yield batches on every pass.',
+          },
+        );
+      }
+      const taskLosses: Record<string, number> = {};
+      const labelled: Record<string, number> = {};
+      tasks.forEach((task, t) => {
+        const n = counts[t] as number;
+        labelled[task] = n;
+        if (n > 0) taskLosses[task] = (lossSums[t] as number) / n;
+        else {
+          this.warn(
+            `graft: task "${task}" had no labelled examples in epoch ${epoch + 1}; it contributed nothing to training (its loss is 0 there, never a division by zero). Check the task's mask, or the dataset's missing-label rate.`,
+          );
+        }
+      });
+      this.strategy.onEpochEnd?.(taskLosses, epoch);
+      const validation = options.validation ? await this.evaluate(options.validation) : undefined;
+      const logs: EpochLogs = {
+        epoch,
+        steps,
+        loss: totalLoss / steps,
+        taskLosses,
+        labelled,
+        taskWeights: this.strategy.taskWeights(),
+        learningRate,
+        seconds: (performance.now() - started) / 1000,
+        ...(validation ? { validation } : {}),
+      };
+      history.epochs.push(logs);
+      for (const cb of callbacks) await cb.onEpochEnd?.(logs, control);
+    }
+    if (stopReason !== undefined) history.stopReason = stopReason;
+    for (const cb of callbacks) await cb.onTrainEnd?.(history, control);
+    return history;
+  }
+
+  /**
+   * Losses and metrics over `data` in inference mode (batch norm on moving statistics, no
+   * dropout). Task losses are averaged over labelled entries; a task with none is left out
+   * with a warning.
+   */
+  async evaluate(data: TrainingData): Promise<Evaluation> {
+    const tasks = this.model.tasks;
+    const metrics = this.metrics?.();
+    const lossSums = tasks.map(() => 0);
+    const counts = tasks.map(() => 0);
+    let batches = 0;
+    for await (const { batch, owned } of passOver(data, 0)) {
+      try {
+        this.checkBatch(batch);
+        const outputs = tf.tidy(() => ({ ...this.model.forward(batch.x, { training: false }) }));
+        try {
+          const readout = tf.tidy(() => {
+            const losses = this.loss(outputs, batch);
+            return tf.stack([
+              ...tasks.map((t) => this.taskLoss(losses, t)),
+              ...tasks.map((t) => tf.sum(batch.mask[t] as tf.Tensor)),
+            ]);
+          });
+          const values = readout.dataSync();
+          readout.dispose();
+          tasks.forEach((_, t) => {
+            const n = values[tasks.length + t] as number;
+            if (n > 0) lossSums[t] = (lossSums[t] as number) + (values[t] as number) * n;
+            counts[t] = (counts[t] as number) + n;
+          });
+          metrics?.update(outputs, batch);
+        } finally {
+          tf.dispose(Object.values(outputs));
+        }
+      } finally {
+        if (owned) tf.dispose(batchTensors(batch));
+      }
+      batches++;
+    }
+    if (batches === 0) {
+      throw new GraftError('NO_BATCHES', 'The evaluation data yielded no batches', {
+        where: 'Trainer.evaluate',
+      });
+    }
+    const taskLosses: Record<string, number> = {};
+    const labelled: Record<string, number> = {};
+    let loss = 0;
+    tasks.forEach((task, t) => {
+      const n = counts[t] as number;
+      labelled[task] = n;
+      if (n > 0) {
+        taskLosses[task] = (lossSums[t] as number) / n;
+        loss += taskLosses[task];
+      } else {
+        this.warn(
+          `graft: task "${task}" has no labelled examples in the evaluation data; it is left out of the loss and its metrics.`,
+        );
+      }
+    });
+    const result = metrics?.result();
+    return {
+      loss,
+      taskLosses,
+      labelled,
+      metrics: result?.scalars ?? {},
+      ...(result?.report !== undefined ? { report: result.report } : {}),
+    };
+  }
+
+  /** Releases the optimizer state and the strategy's own parameters. */
+  dispose(): void {
+    this.optimizer.dispose();
+    this.strategy.dispose?.();
+  }
+
+  /** Applies the plan in force at `epoch` and works out who trains. */
+  private prepareEpoch(epoch: number): void {
+    const plan = this.plan ? (this.plan.at?.(epoch) ?? this.plan) : undefined;
+    if (plan && plan !== this.activePlan) this.lrScales = applyPlan(this.model.params, plan);
+    this.activePlan = plan;
+    const owner = new Map<string, string>();
+    for (const [task, params] of Object.entries(this.model.taskParams)) {
+      for (const p of params) owner.set(p.name, task);
+    }
+    const modelTrainable = this.model.params.filter((p) => p.trainable);
+    const own = (this.strategy.params?.() ?? []).filter((p) => p.trainable);
+    if (modelTrainable.length === 0) {
+      throw new GraftError('NOTHING_TRAINABLE', 'No model parameter is trainable', {
+        where: `Trainer, epoch ${epoch + 1}`,
+        hint: "The plan (or the params' trainable flags) freezes everything; unfreeze at least the heads.",
+      });
+    }
+    const taskSpecific: Record<string, Param[]> = {};
+    for (const task of this.model.tasks) {
+      taskSpecific[task] = (this.model.taskParams[task] ?? []).filter((p) => p.trainable);
+    }
+    const params = [...modelTrainable, ...own];
+    this.sets = {
+      params,
+      shared: modelTrainable.filter((p) => !owner.has(p.name)),
+      taskSpecific,
+      variables: params.map((p) => p.variable),
+    };
+  }
+
+  private trainStep(batch: Batch, epoch: number, runStep: number, totalSteps: number): StepResult {
+    const sets = this.sets as TrainableSets;
+    this.checkBatch(batch);
+    const step = this.globalStep + 1;
+    const learningRate =
+      this.optimizer.spec.learningRate * this.schedule.factor(runStep, totalSteps);
+    const tasks = this.model.tasks;
+    const batchNormModes = this.activePlan?.batchNorm;
+    // Moving statistics are updated by the forward pass; keep the pre-step values so a bad
+    // step can be undone, and the post-first-pass values so extra passes change nothing.
+    const beforeStep = snapshotParams(this.statistics);
+    let afterFirstPass: WeightSnapshot | undefined;
+    let passes = 0;
+    const context: GradientStrategyContext = {
+      tasks,
+      shared: sets.shared,
+      taskSpecific: sets.taskSpecific,
+      variables: sets.variables,
+      step,
+      epoch,
+      taskLosses: () => {
+        passes++;
+        if (passes === 2) afterFirstPass = snapshotParams(this.statistics);
+        const outputs = this.model.forward(batch.x, {
+          training: true,
+          step,
+          ...(batchNormModes ? { batchNormModes } : {}),
+        });
+        const losses = this.loss(outputs, batch);
+        if (afterFirstPass) restoreParams(this.statistics, afterFirstPass);
+        return losses;
+      },
+    };
+    const result = this.strategy.computeGradients(context);
+    try {
+      const readout = tf.tidy(() =>
+        tf.stack([
+          result.loss,
+          ...tasks.map((t) => this.taskLoss(result.taskLosses, t)),
+          ...tasks.map((t) => tf.sum(batch.mask[t] as tf.Tensor)),
+        ]),
+      );
+      const values = Array.from(readout.dataSync());
+      readout.dispose();
+      const loss = values[0] as number;
+      const taskLosses = values.slice(1, 1 + tasks.length);
+      const labelled = values.slice(1 + tasks.length);
+      if (!Number.isFinite(loss)) {
+        restoreParams(this.statistics, beforeStep);
+        throw this.nonFinite(`Loss became ${loss}`, epoch, step, taskLosses);
+      }
+      const entries: OptimizerEntry[] = [];
+      for (const param of sets.params) {
+        const grad = result.grads[param.variable.name];
+        if (grad) entries.push({ param, grad, lrScale: this.lrScales.get(param.name) ?? 1 });
+      }
+      const gradNorm = this.optimizer.step(entries, { learningRate, clipNorm: this.clipNorm });
+      if (!Number.isFinite(gradNorm)) {
+        restoreParams(this.statistics, beforeStep);
+        throw this.nonFinite(`The gradient norm became ${gradNorm}`, epoch, step, taskLosses);
+      }
+      this.globalStep = step;
+      return { loss, taskLosses, labelled, gradNorm, learningRate };
+    } finally {
+      tf.dispose([
+        result.loss,
+        ...Object.values(result.taskLosses),
+        ...Object.values(result.grads),
+      ]);
+      beforeStep.dispose();
+      afterFirstPass?.dispose();
+    }
+  }
+
+  private taskLoss(losses: Readonly<Record<string, tf.Scalar>>, task: string): tf.Scalar {
+    const loss = losses[task];
+    if (!loss) {
+      throw new GraftError(
+        'TASK_NOT_FOUND',
+        `The loss function returned no loss for task "${task}"`,
+        {
+          where: 'Trainer',
+          hint: `It returned: ${Object.keys(losses).join(', ') || 'nothing'}. The loss must cover every model task.`,
+        },
+      );
+    }
+    return loss;
+  }
+
+  private checkBatch(batch: Batch): void {
+    for (const task of this.model.tasks) {
+      if (!batch.mask[task] || !batch.targets[task]) {
+        throw new GraftError(
+          'TASK_NOT_FOUND',
+          `The batch has no targets or mask for task "${task}"`,
+          {
+            where: 'Trainer batch',
+            hint: `The batch carries: ${Object.keys(batch.targets).join(', ') || 'no tasks'}. Build batches from a dataset with the model's tasks.`,
+          },
+        );
+      }
+    }
+  }
+
+  private nonFinite(what: string, epoch: number, step: number, taskLosses: number[]): GraftError {
+    const perTask = this.model.tasks.map((t, i) => `${t} ${taskLosses[i]}`).join(', ');
+    return new GraftError(
+      'NAN_LOSS',
+      `${what} at epoch ${epoch + 1}, step ${step} (task losses: ${perTask})`,
+      {
+        where: 'Trainer.fit',
+        hint: 'Training stopped; the weights are those after the last good step. Lower the learning rate, set clipNorm, or check the inputs and targets for NaN/Inf.',
+      },
+    );
+  }
+}
+
+function unknownTask(task: string, tasks: readonly string[], where: string): GraftError {
+  return new GraftError('TASK_NOT_FOUND', `No task named "${task}"`, {
+    where,
+    hint: `The model's tasks: ${tasks.join(', ')}.`,
+  });
+}

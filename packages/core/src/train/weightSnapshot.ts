@@ -1,0 +1,42 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Param } from '../nn/param';
+
+/**
+ * The values of a set of parameters at one moment, without copying: tfjs replaces a
+ * variable's data on every update rather than writing into it, so holding the old data is
+ * enough. Holds memory until disposed.
+ */
+export interface WeightSnapshot {
+  /** Per parameter name. */
+  readonly tensors: ReadonlyMap<string, tf.Tensor>;
+  /** Copies the values to host memory, e.g. to write a checkpoint. */
+  read(): Map<string, { shape: number[]; values: Float32Array }>;
+  dispose(): void;
+}
+
+export function snapshotParams(params: readonly Param[]): WeightSnapshot {
+  const tensors = new Map<string, tf.Tensor>();
+  for (const p of params) tensors.set(p.name, tf.keep(tf.clone(p.variable)));
+  return {
+    tensors,
+    read() {
+      const out = new Map<string, { shape: number[]; values: Float32Array }>();
+      for (const [name, t] of tensors) {
+        out.set(name, { shape: [...t.shape], values: Float32Array.from(t.dataSync()) });
+      }
+      return out;
+    },
+    dispose() {
+      tf.dispose([...tensors.values()]);
+      tensors.clear();
+    },
+  };
+}
+
+/** Puts the snapshot's values back into the parameters it names; the snapshot stays valid. */
+export function restoreParams(params: readonly Param[], snapshot: WeightSnapshot): void {
+  for (const p of params) {
+    const saved = snapshot.tensors.get(p.name);
+    if (saved) p.variable.assign(saved);
+  }
+}
