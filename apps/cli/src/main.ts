@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { runDemo } from './commands/demo';
+import { runInit } from './commands/init';
 import { runPretrain } from './commands/pretrain';
 import { createReporter } from './reporter';
 
@@ -41,6 +42,18 @@ export async function main(argv: string[]): Promise<void> {
           seed: opts.seed,
         },
         reporter,
+      );
+    });
+
+  program
+    .command('init')
+    .description('write a commented starter config (trains on generated driving scenes as is)')
+    .argument('[file]', 'where to write it', 'graft.yaml')
+    .option('--force', 'overwrite an existing file')
+    .action(async (file: string, opts) => {
+      const path = await runInit(file, Boolean(opts.force));
+      process.stdout.write(
+        `wrote ${path}: edit data and tasks, then run \`graft train ${path}\`\n`,
       );
     });
 
