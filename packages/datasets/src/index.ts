@@ -1,3 +1,12 @@
+export type { IdxOptions } from './adapters/idx';
+export { idx } from './adapters/idx';
+export type { ImageFolderOptions } from './adapters/imageFolder';
+export { imageFolder } from './adapters/imageFolder';
+export type { FileDataset } from './adapters/imageRecords';
+export type { ManifestOptions, ManifestTask } from './adapters/manifest';
+export { manifest } from './adapters/manifest';
+export type { SkippedExample, SkipReport } from './adapters/skipReport';
+export { describeSkips } from './adapters/skipReport';
 export type { Batch, BatchesOptions } from './batching/batches';
 export { batches, disposeBatch, hostBatches, toTensors } from './batching/batches';
 export type { HostBatch, HostTaskTargets } from './batching/collate';
@@ -14,6 +23,8 @@ export type {
 export { isIndexed } from './dataset';
 export type { FromArraysOptions } from './fromArrays';
 export { fromArrays } from './fromArrays';
+export type { DecodeOptions } from './image/decodeImage';
+export { decodeImage } from './image/decodeImage';
 export type { IndexedDatasetParts } from './indexedDataset';
 export { indexedDataset } from './indexedDataset';
 export type { Rng } from './random';
