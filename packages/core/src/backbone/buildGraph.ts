@@ -100,9 +100,18 @@ export function buildGraph(
   };
 }
 
+/**
+ * Grouping reads configs without building, and also covers layers past the cut, which may
+ * be of classes graft does not run (a custom classifier): the stride is read generically.
+ */
 function groupingNode(l: KerasLayerSpec): GroupingNode {
-  const codec = kerasLayerCodec(l.className, l.name);
-  const stride = codec.stride?.(l.config) ?? 1;
+  let stride = 1;
+  try {
+    if (l.config.has('strides')) stride = l.config.intPair('strides')[0];
+    else if (POOLING.has(l.className)) stride = l.config.intPair('pool_size', 2)[0];
+  } catch {
+    // A malformed stride is reported when the layer is built, if it is kept.
+  }
   const downsamples = stride > 1 ? (POOLING.has(l.className) ? 'pool' : 'conv') : undefined;
   return { name: l.name, inputs: l.inbound, ...(downsamples ? { downsamples } : {}) };
 }

@@ -1,7 +1,7 @@
 import { Conv2D } from '../../nn/conv2d';
 import { DepthwiseConv2D } from '../../nn/depthwiseConv2d';
 import type { Padding } from '../../nn/spatial';
-import type { JsonObject, JsonReader } from '../json';
+import type { JsonObject } from '../json';
 import { SeparableConv2D } from '../layers/separableConv2d';
 import {
   assertChannelsLast,
@@ -32,10 +32,6 @@ function readWindow(args: KerasBuildArgs, className: string) {
   };
 }
 
-function stride(config: JsonReader): number {
-  return config.intPair('strides', 1)[0];
-}
-
 export const conv2DCodec: KerasLayerCodec = {
   className: 'Conv2D',
   fromKeras(args) {
@@ -64,7 +60,6 @@ export const conv2DCodec: KerasLayerCodec = {
       use_bias: c.useBias,
     };
   },
-  stride,
 };
 
 export const depthwiseConv2DCodec: KerasLayerCodec = {
@@ -93,7 +88,6 @@ export const depthwiseConv2DCodec: KerasLayerCodec = {
       use_bias: c.useBias,
     };
   },
-  stride,
 };
 
 export const separableConv2DCodec: KerasLayerCodec = {
@@ -124,5 +118,4 @@ export const separableConv2DCodec: KerasLayerCodec = {
       use_bias: c.useBias,
     };
   },
-  stride,
 };

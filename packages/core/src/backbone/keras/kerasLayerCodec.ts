@@ -32,11 +32,6 @@ export interface KerasLayerCodec {
    * Returns undefined when `toKeras` suffices.
    */
   toKerasLayers?(layer: AnyLayer, inputs: readonly string[]): KerasLayerEntry[] | undefined;
-  /**
-   * Spatial stride read from the Keras config, before anything is built; block grouping
-   * uses it to find downsampling. Default 1.
-   */
-  stride?(config: JsonReader): number;
 }
 
 /** One layer of an exported Keras topology, before it is written as JSON. */

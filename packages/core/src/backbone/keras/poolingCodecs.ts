@@ -6,7 +6,7 @@ import {
   type Pooling2DConfig,
 } from '../../nn/pooling';
 import type { Padding } from '../../nn/spatial';
-import type { JsonObject, JsonReader } from '../json';
+import type { JsonObject } from '../json';
 import { GlobalAveragePooling2DKeepdims, GlobalMaxPooling2D } from '../layers/globalPooling2d';
 import {
   assertChannelsLast,
@@ -36,10 +36,6 @@ function readPooling(args: KerasBuildArgs, className: string) {
   };
 }
 
-function poolingStride(config: JsonReader): number {
-  return config.has('strides') ? config.intPair('strides')[0] : config.intPair('pool_size', 2)[0];
-}
-
 function poolingConfig(c: Pooling2DConfig): JsonObject {
   return {
     pool_size: c.poolSize,
@@ -53,14 +49,12 @@ export const maxPooling2DCodec: KerasLayerCodec = {
   className: 'MaxPooling2D',
   fromKeras: (args) => new MaxPooling2D(readPooling(args, 'MaxPooling2D')),
   toKeras: (layer) => poolingConfig(expectLayer(layer, MaxPooling2D).config),
-  stride: poolingStride,
 };
 
 export const averagePooling2DCodec: KerasLayerCodec = {
   className: 'AveragePooling2D',
   fromKeras: (args) => new AveragePooling2D(readPooling(args, 'AveragePooling2D')),
   toKeras: (layer) => poolingConfig(expectLayer(layer, AveragePooling2D).config),
-  stride: poolingStride,
 };
 
 function keepdims(layer: AnyLayer): boolean {
