@@ -11,6 +11,10 @@ export type { Batch, BatchesOptions } from './batching/batches';
 export { batches, disposeBatch, hostBatches, toTensors } from './batching/batches';
 export type { HostBatch, HostTaskTargets } from './batching/collate';
 export { collate, collateTargets } from './batching/collate';
+export type { CachedFeatures, CacheFeaturesOptions } from './cache/cacheFeatures';
+export { cacheFeatures } from './cache/cacheFeatures';
+export type { FeatureRow, FeatureStore } from './cache/featureStore';
+export { diskFeatureStore, memoryFeatureStore } from './cache/featureStore';
 export type {
   Dataset,
   Example,
