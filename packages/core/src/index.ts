@@ -42,6 +42,7 @@ export { ZeroPadding2D } from './nn/zeroPadding2d';
 export type { EncodeOptions, ParamBlobEntry, ParamBlobManifest } from './pretrained/paramBlob';
 export { decodeParamsInto, encodeParams } from './pretrained/paramBlob';
 export type { Batch, BatchSource, BatchStream, TrainingData } from './train/batch';
+export { batchTensors, knownBatchCount, passOver } from './train/batch';
 export type { BatchMetrics, MetricsResult } from './train/batchMetrics';
 export type { Checkpoint, CheckpointOptions } from './train/callbacks/checkpoint';
 export { checkpoint } from './train/callbacks/checkpoint';
