@@ -4,6 +4,7 @@ import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { GraftError } from '../errors';
 import { registerTrainingKernels } from '../kernels/registerTrainingKernels';
 import { loadNativeKernels } from '../native/nativeKernels';
+import { startNodeThreads } from './nodeThreads';
 import { ensureGradientsRegistered } from './registerGradients';
 import { isNode, resolveNodeWasmDir } from './wasmFiles';
 
@@ -13,8 +14,11 @@ export interface InitBackendOptions {
   /** Which backend to run on. Default `'wasm'`. */
   backend?: BackendName;
   /**
-   * Threads for the WASM backend. In the browser the threaded SIMD build is used when the
-   * page is cross-origin isolated; in Node tfjs 4.22 runs the single-threaded SIMD build.
+   * Threads for the WASM backend. In the browser (default: every core) the threaded SIMD
+   * build is used when the page is cross-origin isolated. In Node (default: 1, the
+   * single-threaded SIMD build; see nodeThreads.ts for why) graft starts the threaded build
+   * on `worker_threads` for more than 1 (at most 8). Fixed when the backend first starts in
+   * a process.
    */
   threads?: number;
   /**
@@ -109,14 +113,15 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
 async function prepareWasm(options: InitBackendOptions, warn: (m: string) => void): Promise<void> {
   if (typeof WebAssembly === 'undefined') throw new Error('WebAssembly is not available');
   if (isNode()) {
-    // tfjs 4.22 disables the threaded build under Node (upstream issue 3830).
+    // tfjs 4.22 disables the threaded build under Node (upstream issue 3830); for more than
+    // one thread graft starts it itself (nodeThreads.ts), else this is the SIMD build.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    if ((options.threads ?? 1) > 1) {
-      warn(`threads: ${options.threads} requested, but Node runs the single-threaded SIMD build.`);
-    }
     const explicit = typeof options.wasmPaths === 'string' ? options.wasmPaths : undefined;
     const dir = await resolveNodeWasmDir(explicit);
     tfwasm.setWasmPaths(dir);
+    if (options.threads !== 1) {
+      await startNodeThreads({ threads: options.threads, wasmDir: dir, warn });
+    }
   } else {
     if (options.wasmPaths !== undefined) {
       tfwasm.setWasmPaths(options.wasmPaths as string | Record<string, string>);
