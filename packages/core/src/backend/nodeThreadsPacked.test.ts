@@ -1,0 +1,60 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// Threads from an installed tarball: the pthread bootstrap ships inside the package's code
+// (no worker file to resolve), and the tfjs bundle it inspects is the consumer's copy.
+const pkgDir = resolve(__dirname, '../..');
+const work = mkdtempSync(join(tmpdir(), 'graft-pack-threads-'));
+
+describe('@graft/core from an npm pack tarball, with threads', () => {
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('starts 2 WASM threads in another project (ESM and CJS) and exits on its own', () => {
+    if (!existsSync(join(pkgDir, 'dist/index.js'))) {
+      throw new Error('packages/core/dist is missing: run `npm run build` first');
+    }
+    const pack = (dir: string) =>
+      join(
+        work,
+        execFileSync('npm', ['pack', '--silent', '--pack-destination', work], {
+          cwd: dir,
+          encoding: 'utf8',
+        })
+          .trim()
+          .split('\n')
+          .pop() as string,
+      );
+    const tarballs = [pack(join(pkgDir, '../errors')), pack(pkgDir)];
+    writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+    execFileSync(
+      'npm',
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs],
+      { cwd: work, encoding: 'utf8' },
+    );
+    const body =
+      'const warnings = []; const info = await initBackend({ threads: 2, fallback: false, onWarning: (m) => warnings.push(m) }); const r = tf.matMul(tf.ones([64, 64]), tf.ones([64, 64])).dataSync()[0]; console.log(JSON.stringify({ ...info, warnings, r }));';
+    writeFileSync(
+      join(work, 'check.mjs'),
+      `import { initBackend } from '@graft/core'; import * as tf from '@tensorflow/tfjs-core';\n${body}`,
+    );
+    writeFileSync(
+      join(work, 'check.cjs'),
+      `const { initBackend } = require('@graft/core'); const tf = require('@tensorflow/tfjs-core');\n(async () => { ${body} })();`,
+    );
+    for (const file of ['check.mjs', 'check.cjs']) {
+      const r = spawnSync('node', [file], { cwd: work, encoding: 'utf8', timeout: 60_000 });
+      expect(r.signal, `${file} did not exit on its own`).toBeNull();
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout.trim().split('\n').pop() as string)).toEqual({
+        name: 'wasm',
+        simd: true,
+        threads: 2,
+        warnings: [],
+        r: 64,
+      });
+    }
+  });
+});
