@@ -1,3 +1,37 @@
+export type { Backbone, BackboneNode } from './backbone/backbone';
+export type { BlockAssignment, BlockGrouping } from './backbone/blockGrouping';
+export type { ExportedModel, ExportHead, ExportModelOptions } from './backbone/exportModel';
+export { exportModel } from './backbone/exportModel';
+export type { BackboneFromBlocksOptions } from './backbone/fromBlocks';
+export { backboneFromBlocks } from './backbone/fromBlocks';
+export { SUPPORTED_KERAS_CLASSES } from './backbone/keras/kerasLayerCodecs';
+export { Dropout } from './backbone/layers/dropout';
+export {
+  GlobalAveragePooling2DKeepdims,
+  GlobalMaxPooling2D,
+} from './backbone/layers/globalPooling2d';
+export { Concatenate, Multiply } from './backbone/layers/merging';
+export { PartialBatchNorm } from './backbone/layers/partialBatchNorm';
+export { Rescaling } from './backbone/layers/rescaling';
+export { Flatten, Reshape } from './backbone/layers/reshaping';
+export { SeparableConv2D } from './backbone/layers/separableConv2d';
+export type { LoadBackboneOptions } from './backbone/loadBackbone';
+export { loadBackbone } from './backbone/loadBackbone';
+export type { GraftModel } from './backbone/loadGraftModel';
+export { loadGraftModel } from './backbone/loadGraftModel';
+export type {
+  InMemoryModelArtifacts,
+  InMemoryModelFiles,
+  ModelLoader,
+  ModelSource,
+} from './backbone/modelSource';
+export type { Preprocessing } from './backbone/preprocessing';
+export { defaultPreprocessing } from './backbone/preprocessing';
+export type { QuantizationDtype } from './backbone/quantization';
+export type { SavedModel } from './backbone/saveModel';
+export { saveModel } from './backbone/saveModel';
+export type { GraftSidecar, SidecarFreezeRow, SidecarTask } from './backbone/sidecar';
+export { GRAFT_SIDECAR_VERSION, parseSidecar } from './backbone/sidecar';
 export type { BackendInfo, BackendName, InitBackendOptions } from './backend/initBackend';
 export { initBackend } from './backend/initBackend';
 export type { GraftErrorCode, GraftErrorDetails } from './errors';
@@ -5,6 +39,8 @@ export { GraftError, isGraftError } from './errors';
 export { trainingKernelNames } from './kernels/registerTrainingKernels';
 export type { MobileNetV2, MobileNetV2Options } from './models/mobileNetV2';
 export { mobileNetV2 } from './models/mobileNetV2';
+export type { ActivationName } from './nn/activation';
+export { Activation, applyActivation } from './nn/activation';
 export { Add } from './nn/add';
 export type { BatchNormConfig, BatchNormOptions } from './nn/batchNorm';
 export { BatchNorm } from './nn/batchNorm';

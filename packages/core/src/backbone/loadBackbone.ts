@@ -64,6 +64,7 @@ export function interpretModel(read: ReadModel): InterpretedModel {
   const spec = parseKerasTopology(read.topology, read.where);
   const sidecar =
     read.sidecar === undefined ? undefined : parseSidecar(read.sidecar, `${read.where} graft.json`);
+  if (sidecar) assertSidecarMatches(sidecar, read);
   const weights = new Map<string, DecodedWeight>();
   for (const { group, data, where } of read.groups) {
     for (const w of decodeWeightsGroup(group, data, where))
@@ -152,4 +153,26 @@ function preprocessingFor(
   return options.preprocessing
     ? resolvePreprocessing(options.preprocessing, inferred, where)
     : inferred;
+}
+
+/**
+ * graft.json names the weight files of the model.json it was written with; saveModel writes
+ * it before model.json, so a crash in between leaves a pair that disagrees. Say so.
+ */
+function assertSidecarMatches(sidecar: GraftSidecar, read: ReadModel): void {
+  const paths = read.groups.flatMap((g) => g.group.paths);
+  if (paths.length === 1 && paths[0] === 'weightData') return;
+  const same =
+    paths.length === sidecar.weightFiles.length &&
+    paths.every((p) => sidecar.weightFiles.includes(p));
+  if (!same) {
+    throw new GraftError(
+      'MODEL_MALFORMED',
+      'graft.json describes other weight files than model.json lists',
+      {
+        where: `${read.where} graft.json`,
+        hint: 'The pair is from two different saves (an interrupted save?); save the model again.',
+      },
+    );
+  }
 }

@@ -1,8 +1,9 @@
+import type { Backbone } from '../backbone/backbone';
+import { backboneFromBlocks } from '../backbone/fromBlocks';
 import { GraftError } from '../errors';
 import { Add } from '../nn/add';
 import { BatchNorm } from '../nn/batchNorm';
 import { Block } from '../nn/block';
-import { type BlockNetwork, blockNetwork } from '../nn/blockNetwork';
 import { Conv2D } from '../nn/conv2d';
 import { DepthwiseConv2D } from '../nn/depthwiseConv2d';
 import type { Layer } from '../nn/module';
@@ -23,7 +24,7 @@ export interface MobileNetV2Options {
   batchNormMomentum?: number;
 }
 
-export interface MobileNetV2 extends BlockNetwork {
+export interface MobileNetV2 extends Backbone {
   readonly alpha: number;
 }
 
@@ -133,7 +134,8 @@ export function mobileNetV2(options: MobileNetV2Options): MobileNetV2 {
     }),
   );
 
-  const network = blockNetwork({ inputShape, blocks, description });
+  // A Backbone like any loaded model: it cuts, exports and reloads the same way.
+  const network = backboneFromBlocks({ inputShape, blocks, description });
   return Object.assign(network, { alpha });
 }
 

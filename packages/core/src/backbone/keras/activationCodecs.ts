@@ -37,7 +37,9 @@ export const activationCodec: KerasLayerCodec = {
     return new Activation({ name: args.name, activation: readActivation(args, 'Activation') });
   },
   toKeras(layer): JsonObject {
-    return { activation: exportedActivation(expectLayer(layer, Activation).config.activation) };
+    return {
+      activation: exportedActivation(expectLayer(layer, Activation).config.activation, layer),
+    };
   },
   toKerasLayers(layer, inputs) {
     const { activation } = expectLayer(layer, Activation).config;

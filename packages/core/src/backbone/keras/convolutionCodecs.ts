@@ -56,7 +56,7 @@ export const conv2DCodec: KerasLayerCodec = {
       padding: c.padding,
       data_format: 'channels_last',
       dilation_rate: c.dilation,
-      activation: exportedActivation(c.activation),
+      activation: exportedActivation(c.activation, layer),
       use_bias: c.useBias,
     };
   },
@@ -84,7 +84,7 @@ export const depthwiseConv2DCodec: KerasLayerCodec = {
       data_format: 'channels_last',
       dilation_rate: c.dilation,
       depth_multiplier: c.depthMultiplier,
-      activation: exportedActivation(c.activation),
+      activation: exportedActivation(c.activation, layer),
       use_bias: c.useBias,
     };
   },
@@ -114,7 +114,7 @@ export const separableConv2DCodec: KerasLayerCodec = {
       data_format: 'channels_last',
       dilation_rate: c.dilation,
       depth_multiplier: c.depthMultiplier,
-      activation: exportedActivation(c.activation),
+      activation: exportedActivation(c.activation, layer),
       use_bias: c.useBias,
     };
   },

@@ -39,7 +39,11 @@ export const denseCodec: KerasLayerCodec = {
   },
   toKeras(layer): JsonObject {
     const c = expectLayer(layer, Dense).config;
-    return { units: c.units, activation: exportedActivation(c.activation), use_bias: c.useBias };
+    return {
+      units: c.units,
+      activation: exportedActivation(c.activation, layer),
+      use_bias: c.useBias,
+    };
   },
 };
 

@@ -103,9 +103,17 @@ export function readActivation(args: KerasBuildArgs, className: string): Activat
 
 /**
  * The name tfjs-layers knows an activation by. tfjs-layers 4.22 has `swish` but not its
- * Keras 3 alias `silu`, and neither hard_swish nor hard_silu (the exporter expands those).
+ * Keras 3 alias `silu`, and neither hard_swish nor hard_silu: an Activation layer with those
+ * is written as three layers (see activationCodecs), but one fused into a convolution or
+ * Dense layer cannot be, and is an error.
  */
-export function exportedActivation(name: ActivationName): string {
+export function exportedActivation(name: ActivationName, layer: AnyLayer): string {
+  if (name === 'hard_swish' || name === 'hard_silu') {
+    throw new GraftError('EXPORT_FAILED', `tfjs-layers has no ${name} activation`, {
+      where: `layer "${layer.name}" (${layer.className})`,
+      hint: 'Build the layer with a linear activation followed by an Activation layer; that exports.',
+    });
+  }
   return name === 'silu' ? 'swish' : name;
 }
 
