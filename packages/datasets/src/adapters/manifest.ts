@@ -3,6 +3,7 @@ import type { Target } from '../dataset';
 import { isNode } from '../image/environment';
 import { readBytes } from '../image/readBytes';
 import type { TaskSpec, TaskSpecs } from '../taskSpec';
+import { loadCsvParser } from './csvParser';
 import { type FileDataset, type ImageRecord, imageRecordsDataset } from './imageRecords';
 import {
   type ManifestRow,
@@ -62,6 +63,7 @@ export async function manifest(file: string, options: ManifestOptions): Promise<
     format === 'jsonl'
       ? parseJsonlManifest(text, file)
       : parseCsvManifest(
+          await loadCsvParser(),
           text,
           file,
           options.delimiter ?? ',',

@@ -1,5 +1,5 @@
 import { GraftError } from '@graft/errors';
-import { parse } from 'csv-parse/sync';
+import type { parse as CsvParse } from 'csv-parse/sync';
 
 /** One data row of a manifest: its line number in the file and its cells by column. */
 export interface ManifestRow {
@@ -19,6 +19,7 @@ export interface ManifestTable {
  * and go on instead.
  */
 export function parseCsvManifest(
+  parse: typeof CsvParse,
   text: string,
   file: string,
   delimiter: string,

@@ -1,6 +1,7 @@
 import { GraftError } from '@graft/errors';
 import type { ExampleInput } from '../dataset';
 import { isNode } from './environment';
+import { importNodeOnly } from './importNodeOnly';
 
 export interface DecodeOptions {
   /** 3 for RGB (default), 1 for grey (luma). Alpha is dropped. */
@@ -91,12 +92,12 @@ async function decodeInNode(
 ): Promise<{ data: Uint8Array; width: number; height: number }> {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (format === 'png') {
-    const { PNG } = await import('pngjs');
+    const { PNG } = await importNodeOnly<typeof import('pngjs')>('pngjs');
     // pngjs expands palette, grey and 16-bit images to 8-bit RGBA.
     const png = PNG.sync.read(buffer);
     return { data: png.data, width: png.width, height: png.height };
   }
-  const jpeg = await import('jpeg-js');
+  const jpeg = await importNodeOnly<typeof import('jpeg-js')>('jpeg-js');
   const decode = jpeg.decode ?? (jpeg as unknown as { default: typeof jpeg }).default.decode;
   const image = decode(buffer, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
   return { data: image.data, width: image.width, height: image.height };
