@@ -9,6 +9,8 @@ export type { SkippedExample, SkipReport } from './adapters/skipReport';
 export { describeSkips } from './adapters/skipReport';
 export type { Batch, BatchesOptions } from './batching/batches';
 export { batches, disposeBatch, hostBatches, toTensors } from './batching/batches';
+export type { BatchSourceOptions, EpochBatches } from './batching/batchSource';
+export { batchSource } from './batching/batchSource';
 export type { HostBatch, HostTaskTargets } from './batching/collate';
 export { collate, collateTargets } from './batching/collate';
 export type { CachedFeatures, CacheFeaturesOptions } from './cache/cacheFeatures';
