@@ -1,62 +1,97 @@
 // Threads in Node: the full fine-tune step of bench/trainStep.mjs (MobileNetV2 0.35, 96x96,
-// batch 16, 4 sigmoid outputs, Adam, every weight trainable) on 1 thread and on N threads.
+// batch 16, 4 sigmoid outputs, Adam, every weight trainable) three ways:
+//   - "1 thread":         the single-threaded SIMD build (graft's default in Node);
+//   - "N threads":        tfjs's threaded SIMD build started by graft on worker_threads
+//                         (initBackend({threads: N})): XNNPACK splits every kernel;
+//   - "data-parallel N":  a prototype: N worker threads, each its own single-threaded
+//                         backend and model copy, each the step on batch/N images; the
+//                         gradients are averaged through shared memory and every replica
+//                         applies the same Adam update (so the copies stay identical).
+//                         Batch norm then normalises over batch/N images per replica
+//                         ("ghost" batch norm), so this is not bit-for-bit the batch-16 step.
 // The WASM backend starts once per process with a fixed thread count, so every measurement
-// is its own child process, run interleaved (1, N, 1, N, ...) so that load from other work
-// on the machine falls on both alike. Prints one JSON object: per-variant medians over the
-// children's median step times, the speedup, the speedup of each adjacent pair, the load
-// average around the run, CPU time per step (main thread and whole process: on an idle
-// machine the step cannot take less wall time than the main thread's CPU time, so their
-// ratio bounds the speedup whatever else runs), where the time goes by kernel with N
-// threads, and the share of graft's single-threaded native kernels.
+// is its own child process, run interleaved (1, N, dp, 1, N, dp, ...) so that load from other
+// work on the machine falls on all alike. Prints one JSON object: per-variant medians over
+// the children's median step times, speedups against 1 thread (of the medians and of each
+// round), load averages and the idle CPU seen before each child, CPU time per step, where the
+// time goes by kernel with N threads, and the share of graft's single-threaded native
+// kernels (src/native: depthwise backprop) with N threads.
 // Needs the built package: cd packages/core && npx tsup
-// usage: node bench/threads.mjs [--threads N] [--rounds 4] [--steps 8] [--quick]
+// usage: node bench/threads.mjs [--threads N] [--rounds 4] [--steps 8] [--wait-idle 0.9]
+//                               [--variants threads,dp] [--quick]
 
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
+const SIZE = 96;
+const BATCH = 16;
 const args = process.argv.slice(2);
 const arg = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
 const quick = args.includes('--quick');
+const here = fileURLToPath(import.meta.url);
 
-if (args.includes('--child')) {
-  await child(arg('threads', 1), arg('steps', 8));
+if (!isMainThread && workerData?.role === 'replica') {
+  await replica(workerData);
+} else if (args.includes('--child')) {
+  await threadsChild(arg('threads', 1), arg('steps', 8));
+} else if (args.includes('--child-dp')) {
+  await dataParallelChild(arg('replicas', 2), arg('steps', 8));
 } else {
   parent();
 }
 
 function parent() {
   const cores = os.availableParallelism?.() ?? os.cpus().length;
-  const threads = arg('threads', Math.min(cores, 8));
+  const n = arg('threads', Math.min(cores, 8));
   const rounds = arg('rounds', quick ? 2 : 4);
   const steps = arg('steps', quick ? 4 : 8);
+  const waitIdle = arg('wait-idle', 0);
+  const kinds = (args[args.indexOf('--variants') + 1] ?? '').split(',');
+  const wanted = args.includes('--variants') ? kinds : ['threads', 'dp'];
+  const variants = [{ name: '1 thread', flags: ['--child', '--threads', '1'] }];
+  if (wanted.includes('threads')) {
+    variants.push({ name: `${n} threads`, flags: ['--child', '--threads', String(n)] });
+  }
+  if (wanted.includes('dp')) {
+    variants.push({ name: `data-parallel ${n}`, flags: ['--child-dp', '--replicas', String(n)] });
+  }
   const loadBefore = os.loadavg();
   const runs = [];
   for (let r = 0; r < rounds; r++) {
-    for (const t of [1, threads]) runs.push({ round: r, ...runChild(t, steps) });
+    for (const v of variants) {
+      const idle = waitIdle > 0 ? waitForIdle(waitIdle) : undefined;
+      runs.push({ variant: v.name, round: r, idle_before: idle, ...runChild(v.flags, steps) });
+    }
   }
   const loadAfter = os.loadavg();
-  const of = (t) => runs.filter((x) => x.threads_requested === t && x.ok);
-  const one = of(1);
-  const many = of(threads);
-  const med = (xs) => {
-    const s = [...xs].sort((a, b) => a - b);
-    const m = s.length >> 1;
-    return s.length === 0 ? null : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-  };
-  const paired = [];
-  for (let r = 0; r < rounds; r++) {
-    const a = one.find((x) => x.round === r);
-    const b = many.find((x) => x.round === r);
-    if (a && b) paired.push(+(a.step_s / b.step_s).toFixed(3));
+  const ok = (name) => runs.filter((x) => x.variant === name && x.ok);
+  const base = median(ok('1 thread').map((x) => x.step_s));
+  const summary = {};
+  for (const v of variants) {
+    const mine = ok(v.name);
+    const step = median(mine.map((x) => x.step_s));
+    const paired = [];
+    for (let r = 0; r < rounds; r++) {
+      const a = ok('1 thread').find((x) => x.round === r);
+      const b = mine.find((x) => x.round === r);
+      if (a && b) paired.push(round(a.step_s / b.step_s, 3));
+    }
+    summary[v.name] = {
+      step_s: step && round(step, 4),
+      images_per_s: step && round(BATCH / step, 1),
+      speedup: base && step ? round(base / step, 3) : null,
+      paired_speedups: paired,
+      process_cpu_s_per_step: median(mine.map((x) => x.process_cpu_s)),
+      ok_children: mine.length,
+    };
   }
-  const stepOne = med(one.map((x) => x.step_s));
-  const stepMany = med(many.map((x) => x.step_s));
-  const lastMany = many.at(-1);
+  const nThreads = ok(`${n} threads`).at(-1);
   console.log(
     JSON.stringify({
       bench: 'wasm_threads_train_step',
@@ -64,66 +99,118 @@ function parent() {
       node: process.version,
       cores,
       cpu_model: os.cpus()[0]?.model,
-      threads,
+      threads: n,
       rounds,
       steps_per_child: steps,
-      load_avg_before: loadBefore.map((x) => +x.toFixed(2)),
-      load_avg_after: loadAfter.map((x) => +x.toFixed(2)),
-      step_s_1_thread: stepOne && +stepOne.toFixed(4),
-      [`step_s_${threads}_threads`]: stepMany && +stepMany.toFixed(4),
-      images_per_s_1_thread: stepOne && +(16 / stepOne).toFixed(1),
-      [`images_per_s_${threads}_threads`]: stepMany && +(16 / stepMany).toFixed(1),
-      speedup: stepOne && stepMany ? +(stepOne / stepMany).toFixed(3) : null,
-      paired_speedups: paired,
-      main_thread_cpu_s_per_step: {
-        1: med(one.map((x) => x.main_cpu_s)),
-        [threads]: med(many.map((x) => x.main_cpu_s)),
-      },
-      process_cpu_s_per_step: {
-        1: med(one.map((x) => x.process_cpu_s)),
-        [threads]: med(many.map((x) => x.process_cpu_s)),
-      },
-      speedup_bound_idle_machine:
-        one.length && many.length
-          ? +(med(one.map((x) => x.main_cpu_s)) / med(many.map((x) => x.main_cpu_s))).toFixed(3)
-          : null,
-      same_loss_all_children: new Set(runs.filter((x) => x.ok).map((x) => x.loss_first)).size === 1,
-      native_kernels_ms_per_step: lastMany?.native_kernels_ms,
-      native_kernels_share_of_step: lastMany?.native_kernels_share,
-      [`profile_top_kernels_ms_${threads}_threads`]: lastMany?.profile_top_kernels_ms,
+      wait_idle: waitIdle || undefined,
+      load_avg_before: loadBefore.map((x) => round(x, 2)),
+      load_avg_after: loadAfter.map((x) => round(x, 2)),
+      summary,
+      same_first_loss_1_vs_n_threads:
+        new Set(
+          runs.filter((x) => x.ok && x.variant !== `data-parallel ${n}`).map((x) => x.loss_first),
+        ).size === 1,
+      native_kernels_ms_per_step_n_threads: nThreads?.native_kernels_ms,
+      native_kernels_share_of_step_n_threads: nThreads?.native_kernels_share,
+      profile_top_kernels_ms_n_threads: nThreads?.profile_top_kernels_ms,
       children: runs.map(({ profile_top_kernels_ms, ...rest }) => rest),
     }),
   );
 }
 
-function runChild(threads, steps) {
+function median(xs) {
+  const s = xs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? null : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function round(x, digits) {
+  return +x.toFixed(digits);
+}
+
+function runChild(flags, steps) {
   const t0 = performance.now();
-  const r = spawnSync(
-    process.execPath,
-    [
-      fileURLToPath(import.meta.url),
-      '--child',
-      '--threads',
-      String(threads),
-      '--steps',
-      String(steps),
-    ],
-    { encoding: 'utf8', timeout: 600_000, maxBuffer: 16 * 1024 * 1024 },
-  );
-  const wall = +((performance.now() - t0) / 1000).toFixed(1);
+  const r = spawnSync(process.execPath, [here, ...flags, '--steps', String(steps)], {
+    encoding: 'utf8',
+    timeout: 600_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const wall = round((performance.now() - t0) / 1000, 1);
   const last = (r.stdout ?? '').trim().split('\n').filter(Boolean).at(-1);
   try {
-    // exit_code 0 with no timeout: the process ended on its own (no worker kept it alive).
+    // exit_code 0 and no signal: the child ended on its own (no worker kept it alive).
     return { ok: r.status === 0, exit_code: r.status, child_wall_s: wall, ...JSON.parse(last) };
   } catch {
     return {
       ok: false,
-      threads_requested: threads,
       exit_code: r.status,
       signal: r.signal,
       error: (r.stderr || r.stdout || '').trim().slice(-600),
     };
   }
+}
+
+/** Idle fraction of all CPUs over the next `ms` milliseconds, from /proc/stat (Linux). */
+function idleFraction(ms) {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1);
+    const n = f.map(Number);
+    return { idle: n[3] + n[4], total: n.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  const b = read();
+  return (b.idle - a.idle) / Math.max(1, b.total - a.total);
+}
+
+/**
+ * With --wait-idle F: before each child, waits (up to 15 min) until the machine's CPUs were
+ * at least F idle over 2 s, so that other work on a shared machine stays out of the figures.
+ * Returns the idle fraction seen.
+ */
+function waitForIdle(threshold) {
+  const deadline = Date.now() + 15 * 60_000;
+  let idle = idleFraction(2000);
+  while (idle < threshold && Date.now() < deadline) idle = idleFraction(2000);
+  return round(idle, 3);
+}
+
+/**
+ * The benchmark's model, data and loss; `part`/`parts` selects this replica's rows of the
+ * batch (data is generated for the whole batch, so every variant sees the same images).
+ */
+async function buildStep({ threads, part = 0, parts = 1 }) {
+  const { initBackend, mobileNetV2 } = await import('@graft/core');
+  const tf = await import('@tensorflow/tfjs-core');
+  const warnings = [];
+  const info = await initBackend({ threads, fallback: false, onWarning: (m) => warnings.push(m) });
+  const trunk = mobileNetV2({ alpha: 0.35, inputShape: [SIZE, SIZE, 3], seed: 1 });
+  const channels = trunk.outputShape[trunk.outputShape.length - 1];
+  const headW = tf.variable(
+    tf.randomNormal([channels, 4], 0, 0.05, 'float32', 2),
+    true,
+    'head/kernel',
+  );
+  const headB = tf.variable(tf.zeros([4]), true, 'head/bias');
+  const rows = BATCH / parts;
+  const xAll = tf.randomUniform([BATCH, SIZE, SIZE, 3], 0, 1, 'float32', 3);
+  const yAll = tf.cast(
+    tf.greater(tf.randomUniform([BATCH, 4], 0, 1, 'float32', 4), 0.5),
+    'float32',
+  );
+  const x = tf.slice(xAll, [part * rows, 0, 0, 0], [rows, -1, -1, -1]);
+  const y = tf.slice(yAll, [part * rows, 0], [rows, -1]);
+  const trainable = [
+    ...trunk.params.filter((p) => p.trainable).map((p) => p.variable),
+    headW,
+    headB,
+  ];
+  const loss = () => {
+    const features = trunk.apply(x, { training: true });
+    const logits = tf.add(tf.matMul(tf.mean(features, [1, 2]), headW), headB);
+    return tf.losses.sigmoidCrossEntropy(y, logits);
+  };
+  return { tf, info, warnings, trainable, loss, optimizer: tf.train.adam(1e-3) };
 }
 
 /** CPU seconds (user + system) of this process's main thread, from /proc (Linux). */
@@ -137,65 +224,29 @@ function mainThreadCpuS() {
   }
 }
 
-async function child(threads, steps) {
-  const { initBackend, mobileNetV2 } = await import('@graft/core');
-  const tf = await import('@tensorflow/tfjs-core');
-  const warnings = [];
-  const info = await initBackend({ threads, fallback: false, onWarning: (m) => warnings.push(m) });
-  const size = 96;
-  const batch = 16;
-  const trunk = mobileNetV2({ alpha: 0.35, inputShape: [size, size, 3], seed: 1 });
-  const channels = trunk.outputShape[trunk.outputShape.length - 1];
-  const headW = tf.variable(
-    tf.randomNormal([channels, 4], 0, 0.05, 'float32', 2),
-    true,
-    'head/kernel',
-  );
-  const headB = tf.variable(tf.zeros([4]), true, 'head/bias');
-  const x = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 3);
-  const y = tf.cast(tf.greater(tf.randomUniform([batch, 4], 0, 1, 'float32', 4), 0.5), 'float32');
-  const optimizer = tf.train.adam(1e-3);
-  const trainable = [
-    ...trunk.params.filter((p) => p.trainable).map((p) => p.variable),
-    headW,
-    headB,
-  ];
+async function threadsChild(threads, steps) {
+  const { tf, info, warnings, trainable, loss, optimizer } = await buildStep({ threads });
   const step = () => {
-    const loss = optimizer.minimize(
-      () => {
-        const features = trunk.apply(x, { training: true });
-        const logits = tf.add(tf.matMul(tf.mean(features, [1, 2]), headW), headB);
-        return tf.losses.sigmoidCrossEntropy(y, logits);
-      },
-      true,
-      trainable,
-    );
-    const value = loss.dataSync()[0];
-    loss.dispose();
-    return value;
+    const value = optimizer.minimize(loss, true, trainable);
+    const v = value.dataSync()[0];
+    value.dispose();
+    return v;
   };
   const lossFirst = step();
   step(); // warm-up: XNNPACK operator caches, first-use allocations
   const times = [];
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadCpuS();
-  const t0 = performance.now();
   for (let i = 0; i < steps; i++) {
     const t = performance.now();
     step();
     times.push((performance.now() - t) / 1000);
   }
-  const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const mainCpu = mainThreadCpuS() - main0;
-  times.sort((a, b) => a - b);
-  const median =
-    times.length % 2
-      ? times[times.length >> 1]
-      : (times[times.length / 2 - 1] + times[times.length / 2]) / 2;
+  const stepS = median(times);
 
-  // One profiled step: kernel times by name. graft's native kernels (src/native: depthwise
-  // backprop) run in their own single-threaded module.
+  // One profiled step: kernel times by name.
   const profile = await tf.profile(() => {
     step();
   });
@@ -206,41 +257,184 @@ async function child(threads, steps) {
     e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     byKernel.set(k.name, e);
   }
-  const nativeKernels = [
-    'DepthwiseConv2dNativeBackpropFilter',
-    'DepthwiseConv2dNativeBackpropInput',
-  ];
-  const nativeMs = nativeKernels.reduce((s, n) => s + (byKernel.get(n)?.ms ?? 0), 0);
-  const workerThreads = readdirSyncSafe('/proc/self/task').length;
+  // graft's native kernels (src/native) run in their own single-threaded module.
+  const native = ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'];
+  const nativeMs = native.reduce((s, k) => s + (byKernel.get(k)?.ms ?? 0), 0);
   console.log(
     JSON.stringify({
-      threads_requested: threads,
       threads: info.threads,
       simd: info.simd,
       warnings,
-      loss_first: +lossFirst.toFixed(6),
-      step_s: +median.toFixed(4),
-      step_s_min: +times[0].toFixed(4),
-      step_s_max: +times[times.length - 1].toFixed(4),
-      main_cpu_s: +(mainCpu / steps).toFixed(4),
-      process_cpu_s: +((cpu.user + cpu.system) / 1e6 / steps).toFixed(4),
-      process_cpu_per_wall: +((cpu.user + cpu.system) / 1e6 / wall).toFixed(2),
-      os_threads: workerThreads,
-      native_kernels_ms: +nativeMs.toFixed(1),
-      native_kernels_share: +(nativeMs / 1000 / median).toFixed(3),
+      loss_first: round(lossFirst, 6),
+      step_s: round(stepS, 4),
+      step_s_min: round(Math.min(...times), 4),
+      step_s_max: round(Math.max(...times), 4),
+      main_cpu_s: round(mainCpu / steps, 4),
+      process_cpu_s: round((cpu.user + cpu.system) / 1e6 / steps, 4),
+      native_kernels_ms: round(nativeMs, 1),
+      native_kernels_share: round(nativeMs / 1000 / stepS, 3),
       profile_top_kernels_ms: [...byKernel.values()]
         .sort((a, b) => b.ms - a.ms)
         .slice(0, 12)
-        .map((e) => ({ ...e, ms: +e.ms.toFixed(1) })),
+        .map((e) => ({ ...e, ms: round(e.ms, 1) })),
     }),
   );
   // No process.exit(): the child must end on its own (pthread workers must not hold it).
 }
 
-function readdirSyncSafe(dir) {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
+async function dataParallelChild(replicas, steps) {
+  // A generous fixed bound keeps the prototype simple (MobileNetV2-0.35 + head has ~0.4 M
+  // trainable values). Layout: each replica's gradients, then the updated weights.
+  const maxParams = 4_000_000;
+  const grads = new SharedArrayBuffer((replicas + 1) * maxParams * 4);
+  const control = new SharedArrayBuffer(4 * 4);
+  const losses = new SharedArrayBuffer(replicas * 8);
+  const results = await Promise.all(
+    Array.from(
+      { length: replicas },
+      (_, part) =>
+        new Promise((resolve, reject) => {
+          const w = new Worker(here, {
+            workerData: {
+              role: 'replica',
+              part,
+              replicas,
+              steps,
+              grads,
+              control,
+              losses,
+              maxParams,
+            },
+          });
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+    ),
+  );
+  const r0 = results[0];
+  console.log(
+    JSON.stringify({
+      replicas,
+      warnings: r0.warnings,
+      loss_first: r0.loss_first,
+      step_s: r0.step_s,
+      step_s_min: r0.step_s_min,
+      step_s_max: r0.step_s_max,
+      // Per replica, median ms per step: waiting for the other replicas, and averaging the
+      // gradients + building their tensors.
+      barrier_wait_ms: results.map((r) => r.barrier_wait_ms),
+      reduce_ms: results.map((r) => r.reduce_ms),
+      replicas_identical: results.every((r) => r.checksum === r0.checksum),
+      process_cpu_s: r0.process_cpu_s,
+    }),
+  );
+}
+
+async function replica({ part, replicas, steps, grads, control, losses, maxParams }) {
+  const { tf, warnings, trainable, loss, optimizer } = await buildStep({
+    threads: 1,
+    part,
+    parts: replicas,
+  });
+  const sizes = trainable.map((v) => v.size);
+  const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (total > maxParams) throw new Error(`${total} parameters exceed the prototype's buffer`);
+  // Variable i belongs to replica i % replicas: only its owner averages its gradient and
+  // runs the optimizer on it (the optimizer's many small kernels are not repeated on every
+  // replica), then publishes the new values, which the others copy in.
+  const owned = trainable.map((_, i) => i % replicas === part);
+  const slots = new Float32Array(grads); // [replica][total] gradients, then [total] weights
+  const weightsBase = replicas * total;
+  const lossSlots = new Float64Array(losses);
+  const ctl = new Int32Array(control);
+  const barrier = () => {
+    const generation = Atomics.load(ctl, 1);
+    if (Atomics.add(ctl, 0, 1) === replicas - 1) {
+      Atomics.store(ctl, 0, 0);
+      Atomics.add(ctl, 1, 1);
+      Atomics.notify(ctl, 1);
+    } else {
+      while (Atomics.load(ctl, 1) === generation) Atomics.wait(ctl, 1, generation);
+    }
+  };
+  const waits = [];
+  const reduces = [];
+  const step = () => {
+    const { value, grads: g } = tf.variableGrads(loss, trainable);
+    for (let i = 0; i < trainable.length; i++) {
+      const t = g[trainable[i].name];
+      slots.set(t.dataSync(), part * total + offsets[i]);
+      t.dispose();
+    }
+    lossSlots[part] = value.dataSync()[0];
+    value.dispose();
+    const t0 = performance.now();
+    barrier(); // every replica's gradients are in
+    const t1 = performance.now();
+    const mean = {};
+    const inv = 1 / replicas;
+    for (let i = 0; i < trainable.length; i++) {
+      if (!owned[i]) continue;
+      const a = new Float32Array(sizes[i]);
+      for (let r = 0; r < replicas; r++) {
+        const from = r * total + offsets[i];
+        for (let j = 0; j < a.length; j++) a[j] += slots[from + j];
+      }
+      for (let j = 0; j < a.length; j++) a[j] *= inv;
+      mean[trainable[i].name] = tf.tensor(a, trainable[i].shape);
+    }
+    const t2 = performance.now();
+    optimizer.applyGradients(mean);
+    for (const t of Object.values(mean)) t.dispose();
+    const t3 = performance.now();
+    for (let i = 0; i < trainable.length; i++) {
+      if (owned[i]) slots.set(trainable[i].dataSync(), weightsBase + offsets[i]);
+    }
+    let l = 0;
+    for (let r = 0; r < replicas; r++) l += lossSlots[r];
+    const t4 = performance.now();
+    barrier(); // every replica's updated weights are in; gradients and losses were read
+    const t5 = performance.now();
+    for (let i = 0; i < trainable.length; i++) {
+      if (owned[i]) continue;
+      const from = weightsBase + offsets[i];
+      const values = tf.tensor(slots.slice(from, from + sizes[i]), trainable[i].shape);
+      trainable[i].assign(values);
+      values.dispose();
+    }
+    const t6 = performance.now();
+    waits.push(t1 - t0 + (t5 - t4));
+    reduces.push(t2 - t1 + (t4 - t3) + (t6 - t5));
+    return l / replicas;
+  };
+  const lossFirst = step();
+  step(); // warm-up
+  waits.length = 0;
+  reduces.length = 0;
+  const times = [];
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < steps; i++) {
+    const t = performance.now();
+    step();
+    times.push((performance.now() - t) / 1000);
   }
+  const cpu = process.cpuUsage(cpu0); // the whole process: every replica
+  // The replicas' weights must still be identical: a cheap checksum of every variable.
+  let checksum = 0;
+  for (const v of trainable) {
+    const d = v.dataSync();
+    for (let j = 0; j < d.length; j += 97) checksum += d[j] * ((j % 7) + 1);
+  }
+  parentPort.postMessage({
+    warnings,
+    loss_first: round(lossFirst, 6),
+    step_s: round(median(times), 4),
+    step_s_min: round(Math.min(...times), 4),
+    step_s_max: round(Math.max(...times), 4),
+    barrier_wait_ms: round(median(waits), 2),
+    reduce_ms: round(median(reduces), 2),
+    process_cpu_s: round((cpu.user + cpu.system) / 1e6 / steps, 4),
+    checksum,
+  });
 }

@@ -1,7 +1,11 @@
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkWasmNodeBundle, readWasmNodeBundle } from './nodeThreadsBundle';
-import { installThreadedStartHooks } from './nodeThreadsHooks';
+import {
+  installThreadedStartHooks,
+  nodeBuiltins,
+  type ThreadedStartHooks,
+} from './nodeThreadsHooks';
 
 /**
  * Most threads graft starts in Node. tfjs 4.22 pre-starts 8 pthread workers and caps
@@ -11,7 +15,7 @@ import { installThreadedStartHooks } from './nodeThreadsHooks';
 export const NODE_MAX_THREADS = 8;
 
 export interface StartNodeThreadsOptions {
-  /** `initBackend`'s `threads` option; `undefined` means every core (up to the cap). */
+  /** `initBackend`'s `threads` option; `undefined` means {@link defaultNodeThreads}. */
   threads: number | undefined;
   /** Folder of tfjs-backend-wasm's `.wasm` files, ending in a separator. */
   wasmDir: string;
@@ -77,18 +81,21 @@ export async function startNodeThreads(options: StartNodeThreadsOptions): Promis
 
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   tfwasm.setThreadsCount(threads);
-  const hooks = await installThreadedStartHooks(threads, unavailable.requireMap);
+  let hooks: ThreadedStartHooks | undefined;
   let failure: unknown;
   try {
+    hooks = await installThreadedStartHooks(threads, unavailable.requireMap);
     const ok = await Promise.race([tf.setBackend('wasm'), hooks.failure]);
     if (!ok) failure = new Error('tf.setBackend("wasm") returned false');
   } catch (cause) {
     failure = cause;
   } finally {
-    hooks.restore();
+    hooks?.restore();
   }
   if (failure !== undefined) {
-    for (const worker of hooks.workers) void worker.terminate();
+    // A start that failed half-way is abandoned (tfjs ignores its result once the caller's
+    // tf.setBackend('wasm') starts the single-threaded build).
+    for (const worker of hooks?.workers ?? []) void worker.terminate();
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     tfwasm.setThreadsCount(-1);
     const reason = failure instanceof Error ? failure.message : String(failure);
@@ -122,8 +129,7 @@ async function threadsUnavailableReason(
   if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) {
     return 'the threaded build needs WebAssembly SIMD, which this Node lacks';
   }
-  const buffer = await import('node:buffer');
-  if (typeof buffer.resolveObjectURL !== 'function') {
+  if (typeof (await nodeBuiltins()).resolveObjectURL !== 'function') {
     return 'this Node lacks buffer.resolveObjectURL (Node 16.7 or newer has it)';
   }
   const { existsSync } = await import('node:fs');

@@ -2,6 +2,21 @@ import type { Worker as NodeWorker } from 'node:worker_threads';
 import { NODE_THREADS_WORKER_SOURCE } from './nodeThreadsWorkerSource';
 
 /**
+ * `buffer.resolveObjectURL` and `os`, loaded through `createRequire`: browser bundlers then
+ * see only `node:module` (mapped away in package.json's "browser" field, like
+ * `worker_threads`), not `buffer` and `os`, which they would try to resolve.
+ */
+export async function nodeBuiltins(): Promise<{
+  resolveObjectURL: typeof import('node:buffer').resolveObjectURL | undefined;
+  os: typeof import('node:os');
+}> {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  const buffer = require('node:buffer') as Partial<typeof import('node:buffer')>;
+  return { resolveObjectURL: buffer.resolveObjectURL, os: require('node:os') };
+}
+
+/**
  * Two process-wide adjustments that last only while tfjs-backend-wasm's threaded build
  * starts in Node, and the pthread workers they produce.
  */
@@ -34,8 +49,7 @@ export async function installThreadedStartHooks(
   requireMap: Record<string, string>,
 ): Promise<ThreadedStartHooks> {
   const { Worker } = await import('node:worker_threads');
-  const { resolveObjectURL } = await import('node:buffer');
-  const os = (await import('node:os')).default;
+  const { resolveObjectURL, os } = await nodeBuiltins();
 
   const workers = new Set<NodeWorker>();
   let starting = true;
@@ -47,7 +61,7 @@ export async function installThreadedStartHooks(
 
   class PthreadWorker extends Worker {
     constructor(url: string | URL) {
-      const workerScript = resolveObjectURL(String(url));
+      const workerScript = resolveObjectURL?.(String(url));
       if (!workerScript) {
         throw new Error(`the pthread worker script is not a readable blob: URL (${String(url)})`);
       }
