@@ -1,4 +1,6 @@
 export type { Backbone, BackboneNode } from './backbone/backbone';
+export type { BlockSummary } from './backbone/backboneSummary';
+export { formatBackboneSummary, summarizeBlocks } from './backbone/backboneSummary';
 export type { BlockAssignment, BlockGrouping } from './backbone/blockGrouping';
 export type { ExportedModel, ExportHead, ExportModelOptions } from './backbone/exportModel';
 export { exportModel } from './backbone/exportModel';
@@ -125,3 +127,9 @@ export { Trainer } from './train/trainer';
 export type { EpochLogs, Evaluation, History, StepLogs } from './train/trainingLogs';
 export type { WeightSnapshot } from './train/weightSnapshot';
 export { restoreParams, snapshotParams } from './train/weightSnapshot';
+export type {
+  PretrainedBackbone,
+  PretrainedBackboneOptions,
+  Preprocessing,
+} from './pretrained/pretrainedBackbone';
+export { pretrainedBackbone, pretrainedBackboneIds } from './pretrained/pretrainedBackbone';

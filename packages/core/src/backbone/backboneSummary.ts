@@ -1,0 +1,62 @@
+import type { Shape } from '../nn/module';
+import type { Backbone } from './backbone';
+
+/** One block of a backbone, as a person inspecting it wants to see it. */
+export interface BlockSummary {
+  block: string;
+  layers: number;
+  firstLayer: string;
+  lastLayer: string;
+  /** Scalar parameter values in the block, and how many of them an optimizer updates. */
+  params: number;
+  trainableParams: number;
+  outputShape: Shape;
+  /** Cumulative stride at the block output. */
+  stride: number;
+}
+
+/** Block by block: layer range, parameter counts, output shape and stride. */
+export function summarizeBlocks(backbone: Backbone): BlockSummary[] {
+  const shapes = new Map(backbone.nodes.map((n) => [n.layer.name, n.outputShape]));
+  return backbone.blocks.map((b) => {
+    const params = backbone.params.filter((p) => p.block === b.name);
+    const count = (list: typeof params) => list.reduce((n, p) => n + p.variable.size, 0);
+    const last = b.layerNames[b.layerNames.length - 1] ?? '';
+    return {
+      block: b.name,
+      layers: b.layerNames.length,
+      firstLayer: b.layerNames[0] ?? '',
+      lastLayer: last,
+      params: count(params),
+      trainableParams: count(params.filter((p) => p.trainable)),
+      outputShape: shapes.get(last) ?? [],
+      stride: b.stride,
+    };
+  });
+}
+
+/** The block summary as a fixed-width table, e.g. for `graft inspect`. */
+export function formatBackboneSummary(backbone: Backbone): string {
+  const rows = summarizeBlocks(backbone).map((s) => [
+    s.block,
+    `${s.firstLayer} .. ${s.lastLayer} (${s.layers})`,
+    `[${s.outputShape.join(', ')}]`,
+    String(s.stride),
+    s.params.toLocaleString('en-US'),
+    s.trainableParams.toLocaleString('en-US'),
+  ]);
+  const header = ['block', 'layers', 'output', 'stride', 'params', 'trainable'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  const total = backbone.params.reduce((n, p) => n + p.variable.size, 0);
+  return [
+    `input ${backbone.inputName} [${backbone.inputShape.join(', ')}] -> output ${backbone.outputLayer} [${backbone.outputShape.join(', ')}]`,
+    line(header),
+    ...rows.map(line),
+    `${total.toLocaleString('en-US')} parameters in ${backbone.blocks.length} blocks`,
+  ].join('\n');
+}
