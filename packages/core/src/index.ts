@@ -79,6 +79,11 @@ export type { SpatialPadding } from './nn/zeroPadding2d';
 export { ZeroPadding2D } from './nn/zeroPadding2d';
 export type { EncodeOptions, ParamBlobEntry, ParamBlobManifest } from './pretrained/paramBlob';
 export { decodeParamsInto, encodeParams } from './pretrained/paramBlob';
+export type {
+  PretrainedBackbone,
+  PretrainedBackboneOptions,
+} from './pretrained/pretrainedBackbone';
+export { pretrainedBackbone, pretrainedBackboneIds } from './pretrained/pretrainedBackbone';
 export type { Batch, BatchSource, BatchStream, TrainingData } from './train/batch';
 export { batchTensors, knownBatchCount, passOver } from './train/batch';
 export type { BatchMetrics, MetricsResult } from './train/batchMetrics';
@@ -127,9 +132,3 @@ export { Trainer } from './train/trainer';
 export type { EpochLogs, Evaluation, History, StepLogs } from './train/trainingLogs';
 export type { WeightSnapshot } from './train/weightSnapshot';
 export { restoreParams, snapshotParams } from './train/weightSnapshot';
-export type {
-  PretrainedBackbone,
-  PretrainedBackboneOptions,
-  Preprocessing,
-} from './pretrained/pretrainedBackbone';
-export { pretrainedBackbone, pretrainedBackboneIds } from './pretrained/pretrainedBackbone';

@@ -1,0 +1,68 @@
+import type { Preprocessing } from '../backbone/preprocessing';
+import { GraftError } from '../errors';
+import { type MobileNetV2, mobileNetV2 } from '../models/mobileNetV2';
+import { decodeBase64 } from '../native/decodeBase64';
+import { decodeParamsInto, type ParamBlobManifest } from './paramBlob';
+import { shippedBackbone, shippedBackboneWeights } from './shippedBackbone.generated';
+
+export interface PretrainedBackbone extends MobileNetV2 {
+  readonly id: string;
+  readonly preprocessing: Preprocessing;
+  /** How the shipped weights were made (task, steps, accuracy, command). */
+  readonly training: Readonly<Record<string, unknown>>;
+}
+
+export interface PretrainedBackboneOptions {
+  /** Input shape to build the trunk for. Default: the size it was trained at. Any size >= 32 works (the trunk is fully convolutional). */
+  inputShape?: readonly [number, number, number];
+}
+
+/** Ids of the backbones shipped inside @graft/core. */
+export function pretrainedBackboneIds(): string[] {
+  return [shippedBackbone.id];
+}
+
+/**
+ * The backbone shipped inside @graft/core: a MobileNetV2 trunk pre-trained by `graft
+ * pretrain` on generated shapes (task A). Works offline, in Node and the browser; the
+ * weights are embedded in the package.
+ *
+ * @example
+ * ```ts
+ * const trunk = pretrainedBackbone();
+ * const features = trunk.apply(normalised, { training: false }); // [n, 2, 2, 1280] at 64x64
+ * ```
+ */
+export function pretrainedBackbone(
+  id: string = shippedBackbone.id,
+  options: PretrainedBackboneOptions = {},
+): PretrainedBackbone {
+  if (id !== shippedBackbone.id) {
+    throw new GraftError('MODEL_NOT_FOUND', `No shipped backbone "${id}"`, {
+      where: 'pretrainedBackbone()',
+      hint: `Shipped: ${pretrainedBackboneIds().join(', ')}. Load your own with loadBackbone().`,
+    });
+  }
+  const trained = shippedBackbone.architecture.trainedInputShape as unknown as [
+    number,
+    number,
+    number,
+  ];
+  const net = mobileNetV2({
+    alpha: shippedBackbone.architecture.alpha,
+    inputShape: options.inputShape ?? trained,
+    seed: 0,
+  });
+  decodeParamsInto(
+    net.params,
+    shippedBackbone.manifest as unknown as ParamBlobManifest,
+    decodeBase64(shippedBackboneWeights),
+    `shipped backbone ${id}`,
+  );
+  const pre = shippedBackbone.preprocessing;
+  return Object.assign(net, {
+    id,
+    preprocessing: { inputRange: pre.inputRange, mean: pre.mean, std: pre.std, size: trained },
+    training: shippedBackbone.training,
+  }) as PretrainedBackbone;
+}
