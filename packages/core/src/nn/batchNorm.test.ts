@@ -79,6 +79,25 @@ describe('BatchNorm', () => {
     disposeLayer(bn);
   });
 
+  it('follows a per-layer mode: inference keeps a frozen layer exact while training', () => {
+    const frozen = new BatchNorm({ name: 'frozen_bn', channels: 2, momentum: 0.5 });
+    const other = new BatchNorm({ name: 'other_bn', channels: 2, momentum: 0.5 });
+    const modes = new Map([['frozen_bn', 'inference' as const]]);
+    const x = tf.tensor4d(
+      Array.from({ length: 16 }, (_, i) => i),
+      [2, 2, 2, 2],
+    );
+    const yFrozen = frozen.apply(x, { training: true, batchNormModes: modes });
+    const yInference = frozen.apply(x, { training: false });
+    expect(Array.from(yFrozen.dataSync())).toEqual(Array.from(yInference.dataSync()));
+    expect(Array.from(frozen.movingMean.variable.dataSync())).toEqual([0, 0]);
+    other.apply(x, { training: true, batchNormModes: modes });
+    expect(Array.from(other.movingMean.variable.dataSync())).not.toEqual([0, 0]);
+    tf.dispose([x, yFrozen, yInference]);
+    disposeLayer(frozen);
+    disposeLayer(other);
+  });
+
   it('leaks no tensors in either mode, with or without a gradient', () => {
     const bn = new BatchNorm({ name: 'bn', channels: 3 });
     const x = seededTensor([2, 4, 4, 3], 2);

@@ -80,7 +80,9 @@ export class BatchNorm implements Layer {
         { where: `BatchNorm ${this.name}` },
       );
     }
-    if (options.training) {
+    const onBatchStatistics =
+      options.training && options.batchNormModes?.get(this.name) !== 'inference';
+    if (onBatchStatistics) {
       return batchNormTraining(x, {
         gamma: this.gamma.variable,
         beta: this.beta.variable,

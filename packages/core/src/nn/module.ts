@@ -10,6 +10,12 @@ export interface ApplyOptions {
    * statistics. Inference mode uses the moving statistics and changes nothing.
    */
   training: boolean;
+  /**
+   * Per batch-norm layer name, how it runs when `training` is true: `inference` keeps a
+   * frozen layer's moving statistics (a freeze plan's choice for frozen blocks). Layers not
+   * named follow `training`.
+   */
+  batchNormModes?: ReadonlyMap<string, 'train' | 'inference'>;
 }
 
 /**
