@@ -83,6 +83,8 @@ export function buildGraph(
       shapes.set(l.name, outputShape);
       strides.set(l.name, stride);
       loadWeights(layer, weights, options, inputShape);
+      // Keras's per-layer `trainable: false` (a layer frozen when the model was saved).
+      if (l.config.raw('trainable') === false) for (const p of layer.params()) p.trainable = false;
       nodes.push({ layer, inputs: l.inbound, outputShape, block, stride });
     }
   } catch (error) {

@@ -272,6 +272,49 @@ describe('exportModel', () => {
     ).toBe('LAYER_NOT_FOUND');
     net.dispose();
   });
+  it('keeps frozen layers frozen (Keras trainable: false), and tfjs-layers agrees', async () => {
+    const net = mobileNetV2({ alpha: 0.35, inputShape: [32, 32, 3], seed: 3 });
+    for (const name of ['Conv1', 'bn_Conv1'])
+      for (const p of net.layer(name).params()) if (p.trainable) p.trainable = false;
+    const exported = await exportModel({ backbone: net });
+    const layers = (
+      exported.modelJson.modelTopology as {
+        config: { layers: { name: string; config: { trainable: boolean } }[] };
+      }
+    ).config.layers;
+    const trainable = Object.fromEntries(layers.map((l) => [l.name, l.config.trainable]));
+    expect([
+      trainable.Conv1,
+      trainable.bn_Conv1,
+      trainable.Conv1_relu,
+      trainable.expanded_conv_depthwise,
+    ]).toEqual([false, false, true, true]);
+    const x = seededTensor([1, 32, 32, 3], 2);
+    const [theirs] = await tfjsLayersPredictions(exported, x);
+    // In memory through tfjs's own IOHandler, as a browser app would hand it over.
+    const back = await loadBackbone(
+      tf.io.fromMemory({
+        modelTopology: exported.modelJson.modelTopology as object,
+        weightSpecs:
+          (
+            exported.modelJson.weightsManifest as unknown as {
+              weights: tf.io.WeightsManifestEntry[];
+            }[]
+          )[0]?.weights ?? [],
+        weightData: Object.values(exported.shards)[0]?.slice().buffer as ArrayBuffer,
+      }),
+    );
+    expect(
+      back.params
+        .filter((p) => !p.trainable && p.kind !== 'movingMean' && p.kind !== 'movingVariance')
+        .map((p) => p.name),
+    ).toEqual(['Conv1/kernel', 'bn_Conv1/gamma', 'bn_Conv1/beta']);
+    const ours = back.apply(x, { training: false });
+    expect(maxAbsDiff(ours.dataSync(), (theirs as tf.Tensor).dataSync())).toBeLessThan(1e-4);
+    tf.dispose([x, ours, theirs as tf.Tensor]);
+    back.dispose();
+    net.dispose();
+  });
 });
 
 describe('saveModel', () => {

@@ -1,5 +1,6 @@
 import { GraftError } from '../errors';
 import type { AnyLayer } from '../nn/module';
+import { isMovingStatistic } from '../nn/param';
 import type { Backbone, BackboneNode } from './backbone';
 import type { JsonObject, JsonValue } from './json';
 import type { KerasLayerEntry } from './keras/kerasLayerCodec';
@@ -109,11 +110,11 @@ export async function exportModel(options: ExportModelOptions): Promise<Exported
   const addLayer = (layer: AnyLayer, inputs: readonly string[]) => {
     const codec = codecForLayer(layer.className, layer.name);
     const expanded = codec.toKerasLayers?.(layer, inputs);
-    entries.push(
-      ...(expanded ?? [
-        { className: layer.className, name: layer.name, config: codec.toKeras(layer), inputs },
-      ]),
-    );
+    const trainable = layerTrainable(layer);
+    const own = () => [
+      { className: layer.className, name: layer.name, config: codec.toKeras(layer), inputs },
+    ];
+    entries.push(...(expanded ?? own()).map((e) => ({ ...e, trainable })));
     exported.push(layer);
   };
   for (const node of trunkNodes) addLayer(node.layer, node.inputs);
@@ -185,6 +186,16 @@ export async function exportModel(options: ExportModelOptions): Promise<Exported
   return { modelJson, shards, sidecar };
 }
 
+/**
+ * Keras's layer-level `trainable`: false when no learned weight of the layer trains (a frozen
+ * layer); moving statistics do not count. A partly frozen layer is written as trainable;
+ * graft.json's freeze plan has the detail.
+ */
+function layerTrainable(layer: AnyLayer): boolean {
+  const learned = layer.params().filter((p) => !isMovingStatistic(p.kind));
+  return learned.length === 0 || learned.some((p) => p.trainable);
+}
+
 function lastLayer(head: ExportHead): AnyLayer {
   return head.layers[head.layers.length - 1] as AnyLayer;
 }
@@ -243,7 +254,11 @@ function trunkAncestors(nodes: readonly BackboneNode[], outputs: readonly string
 }
 
 function kerasLayerJson(entry: KerasLayerEntry): JsonObject {
-  const config: JsonObject = { name: entry.name, trainable: true, ...entry.config };
+  const config: JsonObject = {
+    name: entry.name,
+    trainable: entry.trainable ?? true,
+    ...entry.config,
+  };
   return {
     class_name: entry.className,
     name: entry.name,

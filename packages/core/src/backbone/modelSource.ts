@@ -1,6 +1,8 @@
+import type { io } from '@tensorflow/tfjs-core';
 import { isNode } from '../backend/wasmFiles';
 import { GraftError } from '../errors';
 import { isJsonObject, type JsonObject, type JsonValue, parseJson } from './json';
+import { nodeFs } from './nodeFs';
 import { parseWeightSpec, parseWeightsManifest, type WeightsGroup } from './weightsManifest';
 
 /** Bytes of one or more weight files. */
@@ -28,10 +30,8 @@ export interface InMemoryModelFiles {
   sidecar?: object | string;
 }
 
-/** Anything with tfjs's IOHandler `load()`: `tf.io.browserFiles`, `tf.io.fromMemory`, IndexedDB. */
-export interface ModelLoader {
-  load(): Promise<object>;
-}
+/** A tfjs IOHandler with `load()`: `tf.io.browserFiles`, `tf.io.fromMemory`, IndexedDB, ... */
+export type ModelLoader = Pick<io.IOHandler, 'load'>;
 
 /**
  * Where a model comes from: a path to model.json (or its folder), an http(s) or file URL, or
@@ -77,7 +77,7 @@ async function readFromUrlString(source: string): Promise<ReadModel> {
 // --- files -----------------------------------------------------------------------------
 
 async function readFromPath(input: string): Promise<ReadModel> {
-  const fs = await import('node:fs/promises');
+  const fs = await nodeFs();
   const path = await import('node:path');
   let file = path.resolve(input);
   const stat = await fs.stat(file).catch(() => undefined);
@@ -108,7 +108,7 @@ async function readFromPath(input: string): Promise<ReadModel> {
 }
 
 async function readFileBytes(file: string, what: string): Promise<Uint8Array> {
-  const fs = await import('node:fs/promises');
+  const fs = await nodeFs();
   try {
     return new Uint8Array(await fs.readFile(file));
   } catch (cause) {

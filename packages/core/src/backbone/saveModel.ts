@@ -1,5 +1,6 @@
 import { GraftError } from '../errors';
 import { type ExportedModel, type ExportModelOptions, exportModel } from './exportModel';
+import { nodeFs } from './nodeFs';
 
 export interface SavedModel {
   /** Path of the written model.json. */
@@ -17,7 +18,7 @@ export interface SavedModel {
  */
 export async function saveModel(dir: string, options: ExportModelOptions): Promise<SavedModel> {
   const exported = await exportModel(options);
-  const fs = await import('node:fs/promises');
+  const fs = await nodeFs();
   const path = await import('node:path');
   const folder = path.resolve(dir);
   const modelPath = path.join(folder, 'model.json');
@@ -59,7 +60,7 @@ export async function saveModel(dir: string, options: ExportModelOptions): Promi
 }
 
 async function previousShards(modelPath: string): Promise<string[]> {
-  const fs = await import('node:fs/promises');
+  const fs = await nodeFs();
   try {
     const json = JSON.parse(await fs.readFile(modelPath, 'utf8')) as {
       weightsManifest?: { paths?: unknown }[];

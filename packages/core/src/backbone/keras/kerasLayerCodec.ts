@@ -41,6 +41,8 @@ export interface KerasLayerEntry {
   config: JsonObject;
   /** Names of the layers it reads (none for the InputLayer). */
   inputs: readonly string[];
+  /** Keras's layer-level flag; default true. */
+  trainable?: boolean;
 }
 
 /** The exporter hands a codec only layers of its class; anything else is a graft bug. */
