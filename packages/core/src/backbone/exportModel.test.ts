@@ -12,7 +12,7 @@ import { Dense } from '../nn/dense';
 import type { AnyLayer, Layer } from '../nn/module';
 import { GlobalAveragePooling2D } from '../nn/pooling';
 import { maxAbsDiff, seededTensor } from '../nn/testHelpers';
-import { squeezeExciteFixture } from '../testing/fixtures/kerasLayerZoo';
+import { branchesFixture, squeezeExciteFixture } from '../testing/fixtures/kerasLayerZoo';
 import type { Backbone } from './backbone';
 import { type ExportedModel, type ExportHead, exportModel } from './exportModel';
 import { GlobalAveragePooling2DKeepdims } from './layers/globalPooling2d';
@@ -205,6 +205,22 @@ describe('exportModel', () => {
     trunkOnly.dispose();
     disposeHeads(heads);
     net.dispose();
+  });
+
+  it('every loaded layer class writes a config tfjs-layers reads back to the same outputs', async () => {
+    for (const [files, shape, scale] of [
+      [squeezeExciteFixture(), [12, 12, 3], 127.5],
+      [branchesFixture(), [10, 10, 3], 1],
+    ] as const) {
+      const net = await loadBackbone(files);
+      const exported = await exportModel({ backbone: net });
+      const x = tf.tidy(() => tf.mul(tf.add(seededTensor([2, ...shape], 5), 1), scale));
+      const ours = net.apply(x, { training: false });
+      const [theirs] = await tfjsLayersPredictions(exported, x);
+      expect(maxAbsDiff(ours.dataSync(), (theirs as tf.Tensor).dataSync())).toBeLessThan(1e-4);
+      tf.dispose([x, ours, theirs as tf.Tensor]);
+      net.dispose();
+    }
   });
 
   it('a trunk alone exports and reloads, loaded Keras models too; hard_swish and keepdims pooling are expanded for tfjs-layers', async () => {
