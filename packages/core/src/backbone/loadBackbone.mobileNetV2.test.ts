@@ -40,6 +40,31 @@ describe('loadBackbone: Keras MobileNetV2 with uint8 weights (acceptance)', () =
     trunk.dispose();
   });
 
+  it('agrees at odd sizes (both correct_pad cases), inside the graph and through the classifier', async () => {
+    const files = kerasMobileNetV2Fixture({
+      alpha: 0.5,
+      inputShape: [33, 46, 3],
+      classes: 7,
+      seed: 9,
+    });
+    const x = seededTensor([2, 33, 46, 3], 8);
+    for (const cutAt of ['block_6_depthwise_relu', 'block_12_add', 'predictions']) {
+      const trunk = await loadBackbone(files, { cutAt });
+      const { model, cut } = await reference(files, cutAt);
+      const ours = trunk.apply(x, { training: false });
+      const theirs = cut.predict(x) as tf.Tensor;
+      expect(ours.shape).toEqual(theirs.shape);
+      expect({ cutAt, diff: maxAbsDiff(ours.dataSync(), theirs.dataSync()) < 1e-4 }).toEqual({
+        cutAt,
+        diff: true,
+      });
+      tf.dispose([ours, theirs]);
+      model.dispose();
+      trunk.dispose();
+    }
+    x.dispose();
+  });
+
   it('has the layers, parameters and blocks of graft’s own mobileNetV2', async () => {
     const files = kerasMobileNetV2Fixture({ alpha: 0.35, inputShape: [32, 32, 3], classes: 5 });
     const loaded = await loadBackbone(files, { cutAt: 'out_relu' });
