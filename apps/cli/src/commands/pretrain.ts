@@ -1,6 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Dense, encodeParams, initBackend, mobileNetV2 } from '@graft/core';
+import { Dense, decodeParamsInto, encodeParams, initBackend, mobileNetV2 } from '@graft/core';
 import { shapes, shapeTasks } from '@graft/datasets';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Reporter } from '../reporter';
@@ -118,36 +118,43 @@ export async function runPretrain(options: PretrainOptions, reporter: Reporter):
   const trainSeconds = (performance.now() - started) / 1000;
 
   // Task-A accuracy on images no step saw, in inference mode (moving statistics).
-  let correctShape = 0;
-  let correctTexture = 0;
-  for (let start = 0; start < options.evalImages; start += batch) {
-    const n = Math.min(batch, options.evalImages - start);
-    fill(steps * batch + start, n);
-    const [ps, pt] = tf.tidy(() => {
-      const x = normalise(tf.tensor4d(pixels.subarray(0, n * size * size * 3), [n, size, size, 3]));
-      const f = tf.mean(trunk.apply(x, { training: false }), [1, 2]);
-      return [
-        tf.argMax(shapeHead.apply(f, { training: false }), 1),
-        tf.argMax(textureHead.apply(f, { training: false }), 1),
-      ];
-    });
-    const [as, at] = [await ps.data(), await pt.data()];
-    tf.dispose([ps, pt]);
-    for (let i = 0; i < n; i++) {
-      if (as[i] === shapeLabels[i]) correctShape++;
-      if (at[i] === textureLabels[i]) correctTexture++;
+  const evaluate = async () => {
+    let correctShape = 0;
+    let correctTexture = 0;
+    for (let start = 0; start < options.evalImages; start += batch) {
+      const n = Math.min(batch, options.evalImages - start);
+      fill(steps * batch + start, n);
+      const [ps, pt] = tf.tidy(() => {
+        const x = normalise(tf.tensor4d(pixels.subarray(0, n * size * size * 3), [n, size, size, 3]));
+        const f = tf.mean(trunk.apply(x, { training: false }), [1, 2]);
+        return [
+          tf.argMax(shapeHead.apply(f, { training: false }), 1),
+          tf.argMax(textureHead.apply(f, { training: false }), 1),
+        ];
+      });
+      const [as, at] = [await ps.data(), await pt.data()];
+      tf.dispose([ps, pt]);
+      for (let i = 0; i < n; i++) {
+        if (as[i] === shapeLabels[i]) correctShape++;
+        if (at[i] === textureLabels[i]) correctTexture++;
+      }
     }
-  }
-  const accuracy = {
-    shape: correctShape / options.evalImages,
-    texture: correctTexture / options.evalImages,
+    return { shape: correctShape / options.evalImages, texture: correctTexture / options.evalImages };
   };
+  const accuracy = await evaluate();
+  // What quantising the shipped weights costs: the same evaluation with the trunk's weights
+  // replaced by their uint8 round trip (the heads stay float32; they are not shipped).
+  const { manifest, data: blob } = encodeParams(trunk.params);
+  decodeParamsInto(trunk.params, manifest, blob, 'quantised round trip');
+  const quantisedAccuracy = await evaluate();
+  reporter.info(
+    `quantised (uint8) trunk: shape ${(100 * quantisedAccuracy.shape).toFixed(1)}%, texture ${(100 * quantisedAccuracy.texture).toFixed(1)}%`,
+  );
   reporter.summary(
     { accuracy, trainSeconds },
     `task-A accuracy on ${options.evalImages} held-out images: shape ${(100 * accuracy.shape).toFixed(1)}% (chance ${(100 / nShapes).toFixed(1)}%), texture ${(100 * accuracy.texture).toFixed(1)}% (chance ${(100 / nTextures).toFixed(1)}%); trained in ${trainSeconds.toFixed(0)} s`,
   );
 
-  const { manifest, data: blob } = encodeParams(trunk.params);
   const record = {
     id: `mobilenetv2-${options.alpha}`,
     architecture: { name: 'mobileNetV2', alpha: options.alpha, trainedInputShape: [size, size, 3] },
@@ -162,6 +169,7 @@ export async function runPretrain(options: PretrainOptions, reporter: Reporter):
       seconds: Math.round(trainSeconds),
       backend: `${info.name} simd=${info.simd} threads=${info.threads}`,
       heldOutAccuracy: accuracy,
+      heldOutAccuracyQuantised: quantisedAccuracy,
       heldOutImages: options.evalImages,
       command: `graft pretrain --steps ${steps} --batch ${batch} --size ${size} --alpha ${options.alpha} --seed ${seed} --lr ${options.learningRate}`,
     },
