@@ -15,6 +15,11 @@ export interface HeadOptions {
    * earlier features. Default: the trunk's output. Spatial features are average-pooled.
    */
   attachAt?: string;
+  /**
+   * How spatial features become a vector: `average` (default) or `max`. Max pooling suits
+   * presence labels ("is there a stop sign anywhere"): a small object is not averaged away.
+   */
+  pooling?: 'average' | 'max';
 }
 
 /** What every head carries, whatever its type. */
@@ -22,6 +27,7 @@ export interface HeadBase {
   readonly hidden: readonly number[];
   readonly dropout: number;
   readonly attachAt: string | undefined;
+  readonly pooling: 'average' | 'max';
   /** Width of the head's raw output. */
   readonly units: number;
   /** One name per output unit (labels, classes, output names), for reports. */
@@ -47,7 +53,7 @@ export type HeadKind = TaskHead['kind'];
 export function resolveHeadOptions(
   options: HeadOptions,
   where: string,
-): Pick<HeadBase, 'hidden' | 'dropout' | 'attachAt'> {
+): Pick<HeadBase, 'hidden' | 'dropout' | 'attachAt' | 'pooling'> {
   const hidden = [...(options.hidden ?? [])];
   for (const units of hidden) {
     if (!(Number.isInteger(units) && units >= 1)) {
@@ -64,7 +70,15 @@ export function resolveHeadOptions(
       where,
     });
   }
-  return { hidden, dropout, attachAt: options.attachAt };
+  const pooling = options.pooling ?? 'average';
+  if (pooling !== 'average' && pooling !== 'max') {
+    throw new GraftError(
+      'INVALID_ARGUMENT',
+      `pooling must be 'average' or 'max', got ${String(pooling)}`,
+      { where },
+    );
+  }
+  return { hidden, dropout, attachAt: options.attachAt, pooling };
 }
 
 /** Throws INVALID_ARGUMENT unless `names` is a non-empty list of distinct, non-empty names. */

@@ -12,6 +12,7 @@ import { GraftError } from '@graft/errors';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TaskHead } from '../heads/taskHead';
 import { modelMetrics } from '../metrics/modelMetrics';
+import { globalAveragePool, globalMaxPool } from './globalPooling';
 import { type HeadNetwork, headNetwork } from './headNetwork';
 import { checkTaskSpecs, type TaskSpecLike } from './taskSpecs';
 import type { Trunk } from './trunk';
@@ -144,7 +145,9 @@ export function multiTaskModel(options: MultiTaskModelOptions): MultiTaskModel {
       const out: Record<string, tf.Tensor> = {};
       tasks.forEach((task, t) => {
         const f = features[attachedTo[task] as string] as tf.Tensor;
-        const pooled = f.rank === 4 ? tf.mean(f, [1, 2]) : f;
+        const head = heads[task] as TaskHead;
+        const pooled =
+          f.rank !== 4 ? f : head.pooling === 'max' ? globalMaxPool(f) : globalAveragePool(f);
         out[task] = (networks[task] as HeadNetwork).apply(pooled, {
           training: opts.training,
           dropoutSeed: seed + 7919 * ((opts.step ?? 0) * tasks.length + t) + 1,
