@@ -10,6 +10,7 @@ import {
 } from '@graft/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { multiLabel } from '../heads/multiLabel';
 import { regression } from '../heads/regression';
 import { multiTaskModel } from '../model/multiTaskModel';
 import { disposeBatches, quadrantBatch, seededRandom } from '../testing/syntheticBatches';
@@ -382,6 +383,41 @@ describe('task weighting and gradient strategies', () => {
     expect((w.t0 as number) + (w.t1 as number)).toBeCloseTo(2, 6);
     expect(w.t0 as number).toBeLessThan(w.t1 as number);
     expect(Math.abs(Math.log(ratio()))).toBeLessThan(Math.log(1.25));
+  });
+
+  it('every strategy trains a real model through the Trainer without leaking tensors', async () => {
+    const data = [0, 1].map((i) =>
+      quadrantBatch({ size: 8, batch: 8, seed: 300 + i, missing: 0.3 }),
+    );
+    for (const name of taskWeightingNames().filter((n) => n !== 'half')) {
+      const backbone = keep(tinyTrunk());
+      const model = keep(
+        multiTaskModel({
+          backbone,
+          tasks: {
+            quad: multiLabel({ labels: ['a', 'b', 'c', 'd'] }),
+            amount: regression({ outputs: 1 }),
+          },
+          seed: 4,
+        }),
+      );
+      const strategy =
+        name === 'static'
+          ? taskWeighting('static', { weights: { quad: 1, amount: 2 } })
+          : taskWeighting(name);
+      const trainer = keep(
+        new Trainer({ model, strategy, optimizer: { type: 'adam', learningRate: 0.01 } }),
+      );
+      const counts: number[] = [];
+      const history = await trainer.fit(data, {
+        epochs: 4,
+        callbacks: [{ onEpochEnd: () => void counts.push(tf.memory().numTensors) }],
+      });
+      expect([name, new Set(counts.slice(1)).size]).toEqual([name, 1]);
+      expect([name, history.epochs.every((e) => Number.isFinite(e.loss))]).toEqual([name, true]);
+      expect(Object.keys(history.epochs[3]?.taskWeights ?? {})).toEqual(['quad', 'amount']);
+    }
+    disposeBatches(data);
   });
 
   it('GradNorm names a missing balance parameter clearly', () => {
