@@ -24,10 +24,14 @@ export interface StartNodeThreadsOptions {
 
 /**
  * Threads graft starts with in Node when `threads` is not given: 1 (the single-threaded
- * SIMD build). Measured on a 2-core VM shared with other work (bench/threads.mjs), the
- * 2-thread full fine-tune step ran 2-2.5x *slower* than 1 thread: XNNPACK splits each of
- * the step's ~3,000 small kernels across the pool and waits at a barrier, so a thread the
- * OS has descheduled stalls every kernel. Opt in with `threads`.
+ * SIMD build). Measured with bench/threads.mjs on a 2-core VM shared with other work (load
+ * average 3.5-7), the MobileNetV2 full fine-tune step took 0.91 s on 2 threads against
+ * 0.49 s on 1 (0.54x, medians of 5 interleaved pairs): XNNPACK splits each of the step's
+ * ~3,000 mostly small kernels across the pool and waits at a barrier while the other thread
+ * spins, so a thread the OS has descheduled stalls every kernel (the process burned 0.69 CPU
+ * s/step against 0.26). Even on an idle machine a large part of the step stays serial (tfjs's
+ * per-kernel JavaScript, kernels outside XNNPACK, graft's native depthwise backprop): from
+ * the kernel profile, 2 threads could gain about 1.4x at best. Opt in with `threads`.
  */
 export async function defaultNodeThreads(): Promise<number> {
   return 1;
