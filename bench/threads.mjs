@@ -88,9 +88,17 @@ function parent() {
       speedup: base && step ? round(base / step, 3) : null,
       paired_speedups: paired,
       process_cpu_s_per_step: median(mine.map((x) => x.process_cpu_s)),
+      // CPU time of the busiest thread per step: the wall time floor on an idle machine for
+      // variants whose threads sleep rather than spin while waiting (1 thread, data-parallel;
+      // not XNNPACK's pool, whose spinning inflates it).
+      busiest_thread_cpu_s: median(
+        mine.map((x) => x.main_cpu_s ?? (x.replica_cpu_s ? Math.max(...x.replica_cpu_s) : null)),
+      ),
       ok_children: mine.length,
     };
   }
+  const floor1 = summary['1 thread'].busiest_thread_cpu_s;
+  const floorDp = summary[`data-parallel ${n}`]?.busiest_thread_cpu_s;
   const nThreads = ok(`${n} threads`).at(-1);
   console.log(
     JSON.stringify({
@@ -106,6 +114,9 @@ function parent() {
       load_avg_before: loadBefore.map((x) => round(x, 2)),
       load_avg_after: loadAfter.map((x) => round(x, 2)),
       summary,
+      // Busiest-thread CPU time of 1 thread over that of the data-parallel replicas: the
+      // speedup data-parallel would reach on an idle machine with no scheduling skew.
+      data_parallel_idle_projection: floor1 && floorDp ? round(floor1 / floorDp, 3) : undefined,
       same_first_loss_1_vs_n_threads:
         new Set(
           runs.filter((x) => x.ok && x.variant !== `data-parallel ${n}`).map((x) => x.loss_first),
@@ -213,10 +224,14 @@ async function buildStep({ threads, part = 0, parts = 1 }) {
   return { tf, info, warnings, trainable, loss, optimizer: tf.train.adam(1e-3) };
 }
 
-/** CPU seconds (user + system) of this process's main thread, from /proc (Linux). */
-function mainThreadCpuS() {
+/**
+ * CPU seconds (user + system) of the calling thread (main thread or worker), from
+ * /proc/thread-self (Linux). A thread that never spins waiting for another needs at least
+ * this much wall time on an idle machine, whatever else runs here now.
+ */
+function threadCpuS() {
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks, USER_HZ = 100
   } catch {
@@ -236,14 +251,14 @@ async function threadsChild(threads, steps) {
   step(); // warm-up: XNNPACK operator caches, first-use allocations
   const times = [];
   const cpu0 = process.cpuUsage();
-  const main0 = mainThreadCpuS();
+  const main0 = threadCpuS();
   for (let i = 0; i < steps; i++) {
     const t = performance.now();
     step();
     times.push((performance.now() - t) / 1000);
   }
   const cpu = process.cpuUsage(cpu0);
-  const mainCpu = mainThreadCpuS() - main0;
+  const mainCpu = threadCpuS() - main0;
   const stepS = median(times);
 
   // One profiled step: kernel times by name.
@@ -326,6 +341,8 @@ async function dataParallelChild(replicas, steps) {
       reduce_ms: results.map((r) => r.reduce_ms),
       replicas_identical: results.every((r) => r.checksum === r0.checksum),
       process_cpu_s: r0.process_cpu_s,
+      // Each replica thread's own CPU time per step (it waits in Atomics.wait, not spinning).
+      replica_cpu_s: results.map((r) => r.thread_cpu_s),
     }),
   );
 }
@@ -376,8 +393,11 @@ async function replica({ part, replicas, steps, grads, control, losses, maxParam
     const inv = 1 / replicas;
     for (let i = 0; i < trainable.length; i++) {
       if (!owned[i]) continue;
-      const a = new Float32Array(sizes[i]);
+      // Averaged in place into this replica's own slot (nobody reads it after the barrier);
+      // tf.tensor copies the values into the WASM heap at once, so no per-step garbage.
+      const a = slots.subarray(part * total + offsets[i], part * total + offsets[i] + sizes[i]);
       for (let r = 0; r < replicas; r++) {
+        if (r === part) continue;
         const from = r * total + offsets[i];
         for (let j = 0; j < a.length; j++) a[j] += slots[from + j];
       }
@@ -399,7 +419,7 @@ async function replica({ part, replicas, steps, grads, control, losses, maxParam
     for (let i = 0; i < trainable.length; i++) {
       if (owned[i]) continue;
       const from = weightsBase + offsets[i];
-      const values = tf.tensor(slots.slice(from, from + sizes[i]), trainable[i].shape);
+      const values = tf.tensor(slots.subarray(from, from + sizes[i]), trainable[i].shape);
       trainable[i].assign(values);
       values.dispose();
     }
@@ -414,12 +434,14 @@ async function replica({ part, replicas, steps, grads, control, losses, maxParam
   reduces.length = 0;
   const times = [];
   const cpu0 = process.cpuUsage();
+  const thread0 = threadCpuS();
   for (let i = 0; i < steps; i++) {
     const t = performance.now();
     step();
     times.push((performance.now() - t) / 1000);
   }
   const cpu = process.cpuUsage(cpu0); // the whole process: every replica
+  const threadCpu = threadCpuS() - thread0;
   // The replicas' weights must still be identical: a cheap checksum of every variable.
   let checksum = 0;
   for (const v of trainable) {
@@ -435,6 +457,7 @@ async function replica({ part, replicas, steps, grads, control, losses, maxParam
     barrier_wait_ms: round(median(waits), 2),
     reduce_ms: round(median(reduces), 2),
     process_cpu_s: round((cpu.user + cpu.system) / 1e6 / steps, 4),
+    thread_cpu_s: round(threadCpu / steps, 4),
     checksum,
   });
 }

@@ -94,7 +94,7 @@ export async function startNodeThreads(options: StartNodeThreadsOptions): Promis
   } catch (cause) {
     failure = cause;
   } finally {
-    hooks?.restore();
+    hooks?.restore(failure === undefined);
   }
   if (failure !== undefined) {
     // A start that failed half-way is abandoned (tfjs ignores its result once the caller's

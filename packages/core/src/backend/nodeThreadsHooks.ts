@@ -25,8 +25,11 @@ export interface ThreadedStartHooks {
   failure: Promise<never>;
   /** Every pthread worker created so far. */
   workers: ReadonlySet<NodeWorker>;
-  /** Puts the global `Worker` and `os.cpus` back; later worker failures go to Emscripten. */
-  restore(): void;
+  /**
+   * Puts the global `Worker` and `os.cpus` back. After a start (`started`), worker errors go
+   * to Emscripten as usual; after a failed one they are dropped.
+   */
+  restore(started: boolean): void;
 }
 
 /**
@@ -52,7 +55,9 @@ export async function installThreadedStartHooks(
   const { resolveObjectURL, os } = await nodeBuiltins();
 
   const workers = new Set<NodeWorker>();
-  let starting = true;
+  // After a failed start the workers are abandoned: their remaining error and exit events
+  // must not reach Emscripten, whose handler rethrows them and would end the process.
+  let phase: 'starting' | 'started' | 'abandoned' = 'starting';
   let fail: (error: Error) => void = () => {};
   const failure = new Promise<never>((_, reject) => {
     fail = reject;
@@ -73,7 +78,7 @@ export async function installThreadedStartHooks(
     override ref(): void {}
 
     override emit(event: string | symbol, ...args: unknown[]): boolean {
-      if (starting && (event === 'error' || event === 'exit')) {
+      if (phase !== 'started' && (event === 'error' || event === 'exit')) {
         const detail = args[0] instanceof Error ? String(args[0]) : `exit code ${String(args[0])}`;
         fail(new Error(`a WASM pthread worker failed while starting: ${detail}`));
         return true;
@@ -107,8 +112,8 @@ export async function installThreadedStartHooks(
   return {
     failure,
     workers,
-    restore() {
-      starting = false;
+    restore(started: boolean) {
+      phase = started ? 'started' : 'abandoned';
       os.cpus = realCpus;
       if (savedWorker && !('value' in savedWorker)) {
         Object.defineProperty(g, 'Worker', savedWorker);

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ const work = mkdtempSync(join(tmpdir(), 'graft-pack-threads-'));
 describe('@graft/core from an npm pack tarball, with threads', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('starts 2 WASM threads in another project (ESM and CJS) and exits on its own', () => {
+  it('starts 2 WASM threads in another project (ESM, CJS, ESM eval) and exits on its own', () => {
     if (!existsSync(join(pkgDir, 'dist/index.js'))) {
       throw new Error('packages/core/dist is missing: run `npm run build` first');
     }
@@ -44,9 +44,12 @@ describe('@graft/core from an npm pack tarball, with threads', () => {
       join(work, 'check.cjs'),
       `const { initBackend } = require('@graft/core'); const tf = require('@tensorflow/tfjs-core');\n(async () => { ${body} })();`,
     );
-    for (const file of ['check.mjs', 'check.cjs']) {
-      const r = spawnSync('node', [file], { cwd: work, encoding: 'utf8', timeout: 60_000 });
-      expect(r.signal, `${file} did not exit on its own`).toBeNull();
+    // An ES module given with -e: workers inherit --input-type=module, so the pthread
+    // bootstrap (eval'd worker code) then runs as a module too.
+    const esmEval = ['--input-type=module', '-e', readFileSync(join(work, 'check.mjs'), 'utf8')];
+    for (const argv of [['check.mjs'], ['check.cjs'], esmEval]) {
+      const r = spawnSync('node', argv, { cwd: work, encoding: 'utf8', timeout: 60_000 });
+      expect(r.signal, `node ${argv[0]} did not exit on its own`).toBeNull();
       expect(r.status, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout.trim().split('\n').pop() as string)).toEqual({
         name: 'wasm',
