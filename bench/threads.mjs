@@ -97,8 +97,16 @@ function parent() {
       ok_children: mine.length,
     };
   }
-  const floor1 = summary['1 thread'].busiest_thread_cpu_s;
-  const floorDp = summary[`data-parallel ${n}`]?.busiest_thread_cpu_s;
+  // Wall-time floors on an idle machine for variants whose threads sleep while they wait:
+  // no less than the busiest thread's CPU time, nor than the process's CPU time spread over
+  // every core (V8's own background threads, e.g. the garbage collector, need cores too).
+  const idleFloor = (name) => {
+    const v = summary[name];
+    if (!v?.busiest_thread_cpu_s || !v.process_cpu_s_per_step) return null;
+    return Math.max(v.busiest_thread_cpu_s, v.process_cpu_s_per_step / cores);
+  };
+  const floor1 = idleFloor('1 thread');
+  const floorDp = idleFloor(`data-parallel ${n}`);
   const nThreads = ok(`${n} threads`).at(-1);
   console.log(
     JSON.stringify({
@@ -114,8 +122,10 @@ function parent() {
       load_avg_before: loadBefore.map((x) => round(x, 2)),
       load_avg_after: loadAfter.map((x) => round(x, 2)),
       summary,
-      // Busiest-thread CPU time of 1 thread over that of the data-parallel replicas: the
-      // speedup data-parallel would reach on an idle machine with no scheduling skew.
+      // Idle-machine wall-time floors (see idleFloor) and their ratio: about the speedup
+      // data-parallel would reach on an idle machine, whatever load the run itself saw.
+      idle_floor_s_1_thread: floor1 && round(floor1, 4),
+      idle_floor_s_data_parallel: floorDp && round(floorDp, 4),
       data_parallel_idle_projection: floor1 && floorDp ? round(floor1 / floorDp, 3) : undefined,
       same_first_loss_1_vs_n_threads:
         new Set(
