@@ -1,7 +1,6 @@
 import type {
   Batch,
   BatchMetrics,
-  BatchNormMode,
   ForwardOptions,
   ModelOutputs,
   Param,
@@ -24,8 +23,6 @@ export interface MultiTaskModelOptions {
   tasks: Readonly<Record<string, TaskHead>>;
   /** Seeds head initialisation and dropout. Default 0. */
   seed?: number;
-  /** Receives warnings. Default `console.warn`. */
-  onWarning?: (message: string) => void;
 }
 
 /** What `graft.json` records about the heads. */
@@ -67,7 +64,6 @@ const TASK_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function multiTaskModel(options: MultiTaskModelOptions): MultiTaskModel {
   const { backbone: trunk, tasks: heads } = options;
   const seed = options.seed ?? 0;
-  const warn = options.onWarning ?? ((m: string) => console.warn(m));
   const tasks = Object.keys(heads);
   if (tasks.length === 0) {
     throw new GraftError('INVALID_ARGUMENT', 'multiTaskModel needs at least one task', {
@@ -110,38 +106,17 @@ export function multiTaskModel(options: MultiTaskModelOptions): MultiTaskModel {
     ...trunk.params,
     ...tasks.flatMap((task) => taskParams[task] as Param[]),
   ];
-  const batchNormLayers = new Set(
-    trunk.params
-      .filter((p) => p.kind === 'gamma' || p.kind === 'movingMean')
-      .map((p) => layerOf(p.name)),
-  );
   const tunedThresholds = new Map<string, readonly number[]>();
   const checkedTargets = new WeakSet<tf.Tensor>();
-  let warnedMixed = false;
-
-  /**
-   * Whether the trunk's batch norms run on batch statistics. Core's layers take one training
-   * flag per call, so per-layer modes are honoured when they agree; when a plan mixes them
-   * (frozen early blocks, trained late ones), every BN uses its moving statistics: frozen
-   * blocks then stay exactly as they were, and trained ones still learn gamma and beta.
-   */
-  const trunkBatchNormTrains = (modes: ReadonlyMap<string, BatchNormMode> | undefined): boolean => {
-    if (!modes || batchNormLayers.size === 0) return true;
-    const seen = new Set([...batchNormLayers].map((layer) => modes.get(layer) ?? 'train'));
-    if (seen.size === 1) return seen.has('train');
-    if (!warnedMixed) {
-      warnedMixed = true;
-      warn(
-        'graft: the plan trains some batch-norm layers on batch statistics and freezes others; this model runs all of them on their moving statistics (frozen layers stay exact; trained ones still learn gamma and beta).',
-      );
-    }
-    return false;
-  };
 
   const forward = (x: tf.Tensor, opts: ForwardOptions): ModelOutputs => {
-    const trunkTraining = opts.training && trunkBatchNormTrains(opts.batchNormModes);
     return tf.tidy(() => {
-      const features = trunk.outputsAt(x, points, { training: trunkTraining });
+      // Each trunk batch norm follows the plan's mode for it (frozen blocks keep their
+      // moving statistics exactly; trained ones run on batch statistics).
+      const features = trunk.outputsAt(x, points, {
+        training: opts.training,
+        ...(opts.batchNormModes ? { batchNormModes: opts.batchNormModes } : {}),
+      });
       const out: Record<string, tf.Tensor> = {};
       tasks.forEach((task, t) => {
         const f = features[attachedTo[task] as string] as tf.Tensor;
@@ -264,12 +239,6 @@ function multiLabelHead(heads: Readonly<Record<string, TaskHead>>, task: string)
     );
   }
   return head;
-}
-
-/** `<layer>/<weight>` -> `<layer>`. */
-function layerOf(paramName: string): string {
-  const slash = paramName.lastIndexOf('/');
-  return slash < 0 ? paramName : paramName.slice(0, slash);
 }
 
 /** Width of the (pooled) features at `point`, or LAYER_NOT_FOUND naming the blocks. */

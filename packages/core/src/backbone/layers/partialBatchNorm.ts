@@ -66,8 +66,10 @@ export class PartialBatchNorm implements Layer {
         { where: `BatchNormalization ${this.name}` },
       );
     }
+    const onBatchStatistics =
+      options.training && options.batchNormModes?.get(this.name) !== 'inference';
     return tf.tidy(() => {
-      if (options.training) {
+      if (onBatchStatistics) {
         return batchNormTraining(x, {
           gamma: this.gamma ? this.gamma.variable : tf.ones([channels]),
           beta: this.beta ? this.beta.variable : tf.zeros([channels]),
