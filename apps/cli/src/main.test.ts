@@ -14,11 +14,11 @@ describe('graft command line', () => {
       throw new Error(`exit ${code}`);
     }) as typeof process.exit;
     try {
-      await expect(main(['node', 'graft', 'demo', '--steps', 'many'])).rejects.toThrow(/exit 1/);
+      await expect(main(['node', 'graft', 'demo', '--epochs', 'many'])).rejects.toThrow(/exit 1/);
     } finally {
       process.stderr.write = write;
       process.exit = exit;
     }
-    expect(errors.join('')).toMatch(/steps must be a positive integer/);
+    expect(errors.join('')).toMatch(/epochs must be a positive integer/);
   });
 });

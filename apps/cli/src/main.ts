@@ -21,11 +21,17 @@ export async function main(argv: string[]): Promise<void> {
 
   program
     .command('demo')
-    .description('train a MobileNetV2 on a generated multi-label task, on WASM, and print progress')
-    .option('--steps <n>', 'training steps', positiveInt('steps'), 40)
-    .option('--batch <n>', 'batch size', positiveInt('batch'), 16)
-    .option('--size <n>', 'input height and width', positiveInt('size'), 32)
-    .option('--alpha <x>', 'MobileNetV2 width multiplier', Number.parseFloat, 0.35)
+    .description(
+      'the main job on embedded defaults: generated driving scenes, the shipped backbone, a freeze plan from the rule of thumb, one multi-task model, per-task test metrics',
+    )
+    .option(
+      '--scenes <n>',
+      'generated scenes (70% train, 15% validation, 15% test)',
+      positiveInt('scenes'),
+      1200,
+    )
+    .option('--epochs <n>', 'training epochs', positiveInt('epochs'), 6)
+    .option('--batch <n>', 'batch size', positiveInt('batch'), 32)
     .option('--backend <name>', 'wasm or cpu', 'wasm')
     .option('--seed <n>', 'random seed', positiveInt('seed'), 1)
     .option('--json', 'print one JSON object per line instead of text')
@@ -34,10 +40,9 @@ export async function main(argv: string[]): Promise<void> {
       const reporter = createReporter({ json: Boolean(opts.json), quiet: Boolean(opts.quiet) });
       await runDemo(
         {
-          steps: opts.steps,
+          scenes: opts.scenes,
+          epochs: opts.epochs,
           batch: opts.batch,
-          size: opts.size,
-          alpha: opts.alpha,
           backend: opts.backend,
           seed: opts.seed,
         },

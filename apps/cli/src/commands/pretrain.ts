@@ -125,7 +125,9 @@ export async function runPretrain(options: PretrainOptions, reporter: Reporter):
       const n = Math.min(batch, options.evalImages - start);
       fill(steps * batch + start, n);
       const [ps, pt] = tf.tidy(() => {
-        const x = normalise(tf.tensor4d(pixels.subarray(0, n * size * size * 3), [n, size, size, 3]));
+        const x = normalise(
+          tf.tensor4d(pixels.subarray(0, n * size * size * 3), [n, size, size, 3]),
+        );
         const f = tf.mean(trunk.apply(x, { training: false }), [1, 2]);
         return [
           tf.argMax(shapeHead.apply(f, { training: false }), 1),
@@ -139,7 +141,10 @@ export async function runPretrain(options: PretrainOptions, reporter: Reporter):
         if (at[i] === textureLabels[i]) correctTexture++;
       }
     }
-    return { shape: correctShape / options.evalImages, texture: correctTexture / options.evalImages };
+    return {
+      shape: correctShape / options.evalImages,
+      texture: correctTexture / options.evalImages,
+    };
   };
   const accuracy = await evaluate();
   // What quantising the shipped weights costs: the same evaluation with the trunk's weights

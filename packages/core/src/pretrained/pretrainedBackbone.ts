@@ -15,6 +15,13 @@ export interface PretrainedBackbone extends MobileNetV2 {
 export interface PretrainedBackboneOptions {
   /** Input shape to build the trunk for. Default: the size it was trained at. Any size >= 32 works (the trunk is fully convolutional). */
   inputShape?: readonly [number, number, number];
+  /**
+   * Momentum of the batch-norm moving averages while fine-tuning. Default 0.9: graft's
+   * fine-tuning runs are short (hundreds of steps), and at Keras's 0.999 the statistics would
+   * still be 80% those of the pre-training data after 200 steps, so evaluation (which uses
+   * them) would see a different network than training did.
+   */
+  batchNormMomentum?: number;
 }
 
 /** Ids of the backbones shipped inside @graft/core. */
@@ -52,6 +59,7 @@ export function pretrainedBackbone(
     alpha: shippedBackbone.architecture.alpha,
     inputShape: options.inputShape ?? trained,
     seed: 0,
+    batchNormMomentum: options.batchNormMomentum ?? 0.9,
   });
   decodeParamsInto(
     net.params,
