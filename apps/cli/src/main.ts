@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { runDemo } from './commands/demo';
 import { runInit } from './commands/init';
 import { runPretrain } from './commands/pretrain';
+import { runTrain } from './commands/train';
 import { createReporter } from './reporter';
 
 function positiveInt(name: string) {
@@ -101,6 +102,36 @@ export async function main(argv: string[]): Promise<void> {
         },
         reporter,
       );
+    });
+
+  program
+    .command('train')
+    .description(
+      'train a (multi-task) model from a config file (JSON or YAML; `graft init` writes one) into a run directory',
+    )
+    .argument('<config>', 'config file')
+    .option(
+      '--set <key=value>',
+      'override a config key, e.g. --set optimizer.learningRate=0.01 (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .option('--epochs <n>', 'override epochs', positiveInt('epochs'))
+    .option('--batch <n>', 'override batchSize', positiveInt('batch'))
+    .option('--seed <n>', 'override seed', positiveInt('seed'))
+    .option('--output <dir>', 'override output (the run directory)')
+    .option('--force', 'replace an existing run directory')
+    .option('--backend <name>', 'wasm or cpu', 'wasm')
+    .option('--json', 'print one JSON object per line instead of text')
+    .option('--quiet', 'print only the final summary')
+    .action(async (config: string, opts) => {
+      const reporter = createReporter({ json: Boolean(opts.json), quiet: Boolean(opts.quiet) });
+      const set: string[] = [...opts.set];
+      if (opts.epochs !== undefined) set.push(`epochs=${opts.epochs}`);
+      if (opts.batch !== undefined) set.push(`batchSize=${opts.batch}`);
+      if (opts.seed !== undefined) set.push(`seed=${opts.seed}`);
+      if (opts.output !== undefined) set.push(`output=${JSON.stringify(opts.output)}`);
+      await runTrain({ config, set, force: Boolean(opts.force), backend: opts.backend }, reporter);
     });
 
   await program.parseAsync(argv);
