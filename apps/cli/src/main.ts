@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { runDemo } from './commands/demo';
+import { type EvalSplit, runEval } from './commands/eval';
 import { runInit } from './commands/init';
+import { formatPrediction, runPredict } from './commands/predict';
 import { runPretrain } from './commands/pretrain';
 import { runTrain } from './commands/train';
 import { createReporter } from './reporter';
@@ -132,6 +134,60 @@ export async function main(argv: string[]): Promise<void> {
       if (opts.seed !== undefined) set.push(`seed=${opts.seed}`);
       if (opts.output !== undefined) set.push(`output=${JSON.stringify(opts.output)}`);
       await runTrain({ config, set, force: Boolean(opts.force), backend: opts.backend }, reporter);
+    });
+
+  program
+    .command('predict')
+    .description(
+      "per-task outputs of a trained model for images (multi-label decisions at the model's stored thresholds)",
+    )
+    .argument('<model-dir>', 'run directory (or model.json) written by graft train')
+    .argument('<images...>', 'PNG or JPEG files')
+    .option('--batch <n>', 'images per forward pass', positiveInt('batch'), 32)
+    .option('--backend <name>', 'wasm or cpu', 'wasm')
+    .option('--json', 'print one JSON object per image')
+    .action(async (model: string, images: string[], opts) => {
+      const predictions = await runPredict({
+        model,
+        images,
+        batch: opts.batch,
+        backend: opts.backend,
+      });
+      for (const p of predictions) {
+        process.stdout.write(`${opts.json ? JSON.stringify(p) : formatPrediction(p)}\n`);
+      }
+    });
+
+  program
+    .command('eval')
+    .description(
+      "per-task metrics of a trained model on labelled data (multi-label decisions at the model's stored thresholds)",
+    )
+    .argument('<model-dir>', 'run directory (or model.json) written by graft train')
+    .argument(
+      '<config-or-dataset>',
+      'a train config (evaluates its --split, split as in training), a CSV / JSONL manifest, or an image folder',
+    )
+    .option('--split <name>', 'with a config: test, validation, train or all', 'test')
+    .option('--batch <n>', 'batch size', positiveInt('batch'), 32)
+    .option('--backend <name>', 'wasm or cpu', 'wasm')
+    .option('--json', 'print one JSON object per line instead of text')
+    .option('--quiet', 'print only the final summary')
+    .action(async (model: string, data: string, opts) => {
+      if (!['test', 'validation', 'train', 'all'].includes(opts.split)) {
+        throw new InvalidArgumentError('--split must be test, validation, train or all');
+      }
+      const reporter = createReporter({ json: Boolean(opts.json), quiet: Boolean(opts.quiet) });
+      await runEval(
+        {
+          model,
+          data,
+          split: opts.split as EvalSplit,
+          batch: opts.batch,
+          backend: opts.backend,
+        },
+        reporter,
+      );
     });
 
   await program.parseAsync(argv);

@@ -61,7 +61,7 @@ export function exportHeads(model: MultiTaskModel, backbone: Backbone): ExportHe
       });
       for (const p of dense.params()) {
         const source = trained.get(p.name);
-        if (!source || !source.variable.shape.every((d, k) => d === p.variable.shape[k])) {
+        if (!source?.variable.shape.every((d, k) => d === p.variable.shape[k])) {
           throw new GraftError('EXPORT_FAILED', `Head "${task}" has no parameter ${p.name}`, {
             where: 'export heads',
           });
