@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { runDemo } from './commands/demo';
 import { type EvalSplit, runEval } from './commands/eval';
 import { runInit } from './commands/init';
+import { runInspect } from './commands/inspect';
 import { formatPrediction, runPredict } from './commands/predict';
 import { runPretrain } from './commands/pretrain';
 import { runTrain } from './commands/train';
@@ -188,6 +189,36 @@ export async function main(argv: string[]): Promise<void> {
         },
         reporter,
       );
+    });
+
+  program
+    .command('inspect')
+    .description(
+      'a model block by block (layers, parameter counts), its heads, and the freeze plan a policy would produce',
+    )
+    .argument('<model>', 'a TF.js model.json, a run directory, or `shipped`')
+    .option(
+      '--policy <name>',
+      'ruleOfThumb, headsOnly, all, bnOnly, fineTune, discriminative, lastBlocks:N or gradual:N',
+      'ruleOfThumb',
+    )
+    .option(
+      '--labelled <n>',
+      'labelled examples the rule of thumb decides from',
+      positiveInt('labelled'),
+      1000,
+    )
+    .option('--layers', 'list every layer too')
+    .option('--json', 'print one JSON object instead of tables')
+    .action(async (model: string, opts) => {
+      const result = await runInspect({
+        model,
+        policy: opts.policy,
+        labelled: opts.labelled,
+        layers: Boolean(opts.layers),
+      });
+      const { text, ...data } = result;
+      process.stdout.write(`${opts.json ? JSON.stringify(data) : text}\n`);
     });
 
   await program.parseAsync(argv);
