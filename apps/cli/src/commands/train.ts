@@ -101,7 +101,9 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
       reporter.summary(d, t);
     },
   };
-  await run.writeJson('config.json', config);
+  // The config actually used, with data and backbone paths made absolute so that
+  // `graft eval <run> <run>/config.json` reads the same data from anywhere.
+  await run.writeJson('config.json', withAbsolutePaths(config, baseDir));
   const notes: string[] = [];
   try {
     log.info(backendLine, { backend: info.name, simd: info.simd, threads: info.threads });
@@ -292,4 +294,20 @@ function describeBackbone(config: TrainConfig, backbone: Backbone): string {
         ? `MobileNetV2-${config.backbone.alpha} (random init)`
         : config.backbone.source;
   return `${what}, input [${backbone.inputShape.join(', ')}], ${backbone.blocks.length} blocks, ${params.toLocaleString('en')} parameters`;
+}
+
+function withAbsolutePaths(config: TrainConfig, baseDir: string): TrainConfig {
+  const at = (p: string) => (/^[a-z]+:\/\//i.test(p) ? p : resolve(baseDir, p));
+  const data =
+    config.data.adapter === 'manifest' || config.data.adapter === 'imageFolder'
+      ? { ...config.data, path: at(config.data.path) }
+      : config.data.adapter === 'idx'
+        ? { ...config.data, images: at(config.data.images), labels: at(config.data.labels) }
+        : config.data;
+  const source = config.backbone.source;
+  const backbone =
+    source === 'shipped' || source === 'mobilenetv2'
+      ? config.backbone
+      : { ...config.backbone, source: at(source) };
+  return { ...config, data, backbone, output: resolve(config.output) };
 }
