@@ -15,6 +15,7 @@ export default defineConfig({
   // Dead internal links fail the build (VitePress's check, kept on).
   ignoreDeadLinks: false,
   lastUpdated: false,
+  head: [['link', { rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' }]],
   themeConfig: {
     nav: [
       { text: 'Guide', link: '/guide/concepts' },

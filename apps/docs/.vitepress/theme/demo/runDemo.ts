@@ -57,6 +57,8 @@ export interface DemoEvents {
 
 export interface BackendReport extends BackendInfo {
   crossOriginIsolated: boolean;
+  /** tfjs chose its threaded SIMD build (it does when the page is cross-origin isolated). */
+  threadedBuild: boolean;
   cores: number;
 }
 
@@ -80,9 +82,11 @@ export function startBackend(wasmBase: string): Promise<BackendReport> {
   backendPromise ??= initBackend({
     wasmPaths: new URL(wasmBase, location.href).href,
     fallback: false,
-  }).then((info) => ({
+  }).then(async (info) => ({
     ...info,
     crossOriginIsolated: self.crossOriginIsolated === true,
+    threadedBuild:
+      info.name === 'wasm' && (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true,
     cores: navigator.hardwareConcurrency,
   }));
   return backendPromise;
