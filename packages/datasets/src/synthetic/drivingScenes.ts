@@ -167,7 +167,7 @@ function labelScene(
 
 // ---------------------------------------------------------------------------------------
 // Painting. Units: pixels; `S` is the image side. Depth t in [0, 1] runs from the horizon
-// (far) to the bottom edge (near); object sizes scale with 0.25 + 0.75 t.
+// (far) to the bottom edge (near); object sizes scale with 0.2 + 0.8 t.
 
 type Lighting = 'day' | 'overcast' | 'dusk' | 'night';
 
@@ -366,7 +366,7 @@ function placeObjects(rng: Rng, road: Road, S: number): SceneObject[] {
   const objects: SceneObject[] = [];
   const side = (): number => (rng.next() < 0.5 ? -1 : 1);
   const roadside = (t: number, gap: number): number =>
-    road.centre(t) + side() * (road.halfWidth(t) + S * (0.25 + 0.75 * t) * gap);
+    road.centre(t) + side() * (road.halfWidth(t) + S * (0.2 + 0.8 * t) * gap);
 
   const cars = pick(rng, [0, 1, 2, 3] as const, [0.4, 0.25, 0.2, 0.15]);
   for (let i = 0; i < cars; i++) {
@@ -377,7 +377,7 @@ function placeObjects(rng: Rng, road: Road, S: number): SceneObject[] {
   if (rng.next() < 0.42) {
     const people = rng.next() < 0.3 ? 2 : 1;
     for (let i = 0; i < people; i++) {
-      const t = 0.15 + 0.85 * rng.next();
+      const t = 0.05 + 0.95 * rng.next();
       const crossing = rng.next() < 0.3;
       const x = crossing
         ? road.centre(t) + road.halfWidth(t) * (1.6 * rng.next() - 0.8)
@@ -393,7 +393,7 @@ function placeObjects(rng: Rng, road: Road, S: number): SceneObject[] {
     }
   }
   if (rng.next() < 0.32) {
-    const t = 0.2 + 0.75 * rng.next();
+    const t = 0.1 + 0.8 * rng.next();
     objects.push({
       kind: 'stopSign',
       t,
@@ -404,7 +404,7 @@ function placeObjects(rng: Rng, road: Road, S: number): SceneObject[] {
   if (rng.next() < 0.38) {
     const lights = rng.next() < 0.25 ? 2 : 1;
     for (let i = 0; i < lights; i++) {
-      const t = 0.3 + 0.65 * rng.next();
+      const t = 0.2 + 0.7 * rng.next();
       objects.push({
         kind: 'trafficLight',
         t,
@@ -451,7 +451,7 @@ function paintObjects(r: Raster, objects: SceneObject[], road: Road, rng: Rng): 
   let nextId = 1;
   for (const o of objects) {
     const y = road.row(o.t);
-    const s = S * (0.25 + 0.75 * o.t);
+    const s = S * (0.2 + 0.8 * o.t);
     const id = nextId;
     let box: [number, number, number, number];
     switch (o.kind) {
@@ -472,7 +472,7 @@ function paintObjects(r: Raster, objects: SceneObject[], road: Road, rng: Rng): 
         break;
       }
       case 'pedestrian': {
-        const h = 0.45 * s;
+        const h = 0.4 * s;
         const w = 0.28 * h;
         const top = y - h;
         box = [o.x - w / 2, top, o.x + w / 2, y];
@@ -483,7 +483,7 @@ function paintObjects(r: Raster, objects: SceneObject[], road: Road, rng: Rng): 
         break;
       }
       case 'stopSign': {
-        const a = 0.08 * s * o.radius;
+        const a = 0.065 * s * o.radius;
         const cy = y - 0.32 * s;
         box = [o.x - a, cy - a, o.x + a, y];
         r.fillRect(
@@ -507,7 +507,7 @@ function paintObjects(r: Raster, objects: SceneObject[], road: Road, rng: Rng): 
         break;
       }
       case 'trafficLight': {
-        const w = Math.max(2.5, 0.11 * s * o.width);
+        const w = Math.max(1.2, 0.055 * s * o.width);
         const h = 3 * w;
         const bottom = y - 0.3 * s * o.pole;
         box = [o.x - w / 2, bottom - h, o.x + w / 2, y];
@@ -525,7 +525,14 @@ function paintObjects(r: Raster, objects: SceneObject[], road: Road, rng: Rng): 
           const on = LAMP_ON[lamp] as Rgb;
           const lit = lamp === lightColour;
           const c: Rgb = lit ? on : [on[0] * 0.25 + 0.08, on[1] * 0.25 + 0.08, on[2] * 0.25 + 0.08];
-          r.fillEllipse(o.x, bottom - h + (lamp + 0.5) * w, 0.4 * w, 0.4 * w, c, lit ? nextId : id);
+          r.fillEllipse(
+            o.x,
+            bottom - h + (lamp + 0.5) * w,
+            0.38 * w,
+            0.38 * w,
+            c,
+            lit ? nextId : id,
+          );
         }
         painted.push({
           kind: 'trafficLight',
