@@ -43,7 +43,9 @@ results.kernels = runJson('kernels', 'node', [
   join(here, 'kernels.mjs'),
   ...(quick ? ['--quick'] : []),
 ]);
-results.datasets = runJson('datasets (generators, feature cache)', 'node', [join(here, 'datasets.mjs')]);
+results.datasets = runJson('datasets (generators, feature cache)', 'node', [
+  join(here, 'datasets.mjs'),
+]);
 results.train_step = runJson('train step (graft, wasm)', 'node', [
   join(here, 'trainStep.mjs'),
   ...(quick ? ['--quick'] : []),
