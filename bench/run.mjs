@@ -50,6 +50,13 @@ results.train_step = runJson('train step (graft, wasm)', 'node', [
   join(here, 'trainStep.mjs'),
   ...(quick ? ['--quick'] : []),
 ]);
+// The same step with tfjs's own Adam (13 kernels per variable), to show what the fused one buys.
+results.train_step_tfjs_adam = runJson('train step (graft kernels, tf.train.adam)', 'node', [
+  join(here, 'trainStep.mjs'),
+  '--optimizer',
+  'tfjs',
+  ...(quick ? ['--quick'] : []),
+]);
 
 // Peers on the same step (width 0.35, 96x96, batch 16, 4 sigmoid outputs, Adam).
 const peers = [];

@@ -4,7 +4,7 @@
 // number of kernel calls per step, and tensor counts across steps (leak check).
 // usage: node bench/trainStep.mjs [--quick] [--alpha 0.35] [--size 96] [--batch 16] [--steps 5]
 
-import { initBackend, mobileNetV2 } from '@graft/core';
+import { initBackend, mobileNetV2, Trainer } from '@graft/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 const args = process.argv.slice(2);
@@ -30,10 +30,39 @@ const headW = tf.variable(
 const headB = tf.variable(tf.zeros([4]), true, 'head/bias');
 const x = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 3);
 const y = tf.cast(tf.greater(tf.randomUniform([batch, 4], 0, 1, 'float32', 4), 0.5), 'float32');
+// --optimizer tfjs: tf.train.adam (about 13 kernels per variable); default graft: the Trainer
+// with graft's fused Adam (one kernel per step), the way graft trains.
+const useTfjsOptimizer =
+  args.includes('--optimizer') && args[args.indexOf('--optimizer') + 1] === 'tfjs';
 const optimizer = tf.train.adam(1e-3);
 const trainable = [...trunk.params.filter((p) => p.trainable).map((p) => p.variable), headW, headB];
+const headParams = [
+  { name: 'head/kernel', variable: headW, block: 'head:y', kind: 'kernel', trainable: true },
+  { name: 'head/bias', variable: headB, block: 'head:y', kind: 'bias', trainable: true },
+];
+const model = {
+  tasks: ['y'],
+  params: [...trunk.params, ...headParams],
+  taskParams: { y: headParams },
+  forward: (input, options) =>
+    tf.tidy(() => {
+      const pooled = tf.mean(trunk.apply(input, { training: options.training }), [1, 2]);
+      return { y: tf.add(tf.matMul(pooled, headW), headB) };
+    }),
+  loss: (outputs, b) => ({ y: tf.losses.sigmoidCrossEntropy(b.targets.y, outputs.y) }),
+};
+const trainer = useTfjsOptimizer
+  ? null
+  : new Trainer({ model, optimizer: { type: 'adam', learningRate: 1e-3 }, onWarning: () => {} });
+const fixedBatch = { x, targets: { y }, mask: { y: tf.onesLike(y) } };
+let lastLoss = Number.NaN;
+const recordLoss = { onStepEnd: (s) => void (lastLoss = s.loss) };
 
 function step() {
+  if (trainer) {
+    // fit over one batch is one optimizer step; its loss comes from the step logs.
+    return trainer.fit([fixedBatch], { epochs: 1, callbacks: [recordLoss] }).then(() => lastLoss);
+  }
   const loss = optimizer.minimize(
     () => {
       const features = trunk.apply(x, { training: true });
@@ -49,16 +78,16 @@ function step() {
   return value;
 }
 
-const losses = [step()]; // warm-up: XNNPACK operator caches, first-use allocations
+const losses = [await step()]; // warm-up: XNNPACK operator caches, first-use allocations
 const tensorsAfterWarmup = tf.memory().numTensors;
 const t0 = performance.now();
-for (let i = 0; i < steps; i++) losses.push(step());
+for (let i = 0; i < steps; i++) losses.push(await step());
 const stepS = (performance.now() - t0) / 1000 / steps;
 const tensorsAfter = tf.memory().numTensors;
 
 // One profiled step: where the time goes, by kernel.
-const profile = await tf.profile(() => {
-  step();
+const profile = await tf.profile(async () => {
+  await step();
 });
 const byKernel = new Map();
 for (const k of profile.kernels) {
@@ -76,6 +105,7 @@ console.log(
   JSON.stringify({
     bench: 'mobilenetv2_train_step',
     runtime: 'graft',
+    optimizer: trainer ? 'graft Trainer (fused Adam)' : 'tf.train.adam',
     backend: info.name,
     simd: info.simd,
     threads: info.threads,
