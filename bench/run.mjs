@@ -48,7 +48,7 @@ results.datasets = runJson('datasets (generators, feature cache)', 'node', [
 ]);
 results.train_step = runJson('train step (graft, wasm)', 'node', [
   join(here, 'trainStep.mjs'),
-  ...(quick ? ['--quick'] : []),
+  ...(quick ? ['--quick'] : ['--leak-steps', '500']),
 ]);
 // The same step with tfjs's own Adam (13 kernels per variable), to show what the fused one buys.
 results.train_step_tfjs_adam = runJson('train step (graft kernels, tf.train.adam)', 'node', [

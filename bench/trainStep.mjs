@@ -85,6 +85,33 @@ for (let i = 0; i < steps; i++) losses.push(await step());
 const stepS = (performance.now() - t0) / 1000 / steps;
 const tensorsAfter = tf.memory().numTensors;
 
+// Leak check (--leak-steps N): tensors, tfjs-tracked bytes and the WASM heap before and after
+// N more steps. The heap may grow while allocations settle; it must not keep growing.
+const leakSteps = arg('leak-steps', 0);
+let leak;
+if (leakSteps > 0) {
+  const heapBytes = () => tf.backend().wasm?.HEAPU8?.length ?? Number.NaN;
+  const before = {
+    tensors: tf.memory().numTensors,
+    bytes: tf.memory().numBytes,
+    heap: heapBytes(),
+  };
+  let half;
+  for (let i = 0; i < leakSteps; i++) {
+    await step();
+    if (i === Math.floor(leakSteps / 2)) half = { heap: heapBytes() };
+  }
+  const after = { tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, heap: heapBytes() };
+  leak = {
+    steps: leakSteps,
+    before,
+    halfway: half,
+    after,
+    grew:
+      after.tensors !== before.tensors || after.bytes !== before.bytes || after.heap !== half.heap,
+  };
+}
+
 // One profiled step: where the time goes, by kernel.
 const profile = await tf.profile(async () => {
   await step();
@@ -122,5 +149,6 @@ console.log(
     tensors_after_warmup: tensorsAfterWarmup,
     tensors_after_steps: tensorsAfter,
     profile_top_kernels_ms: top,
+    ...(leak ? { leak_check: leak } : {}),
   }),
 );
