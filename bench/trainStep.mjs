@@ -56,7 +56,11 @@ const trainer = useTfjsOptimizer
   : new Trainer({ model, optimizer: { type: 'adam', learningRate: 1e-3 }, onWarning: () => {} });
 const fixedBatch = { x, targets: { y }, mask: { y: tf.onesLike(y) } };
 let lastLoss = Number.NaN;
-const recordLoss = { onStepEnd: (s) => void (lastLoss = s.loss) };
+const recordLoss = {
+  onStepEnd: (s) => {
+    lastLoss = s.loss;
+  },
+};
 
 function step() {
   if (trainer) {
