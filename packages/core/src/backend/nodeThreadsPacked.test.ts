@@ -1,39 +1,19 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { installPackedCore } from '../testing/installPackedCore';
 
 // Threads from an installed tarball: the pthread bootstrap ships inside the package's code
 // (no worker file to resolve), and the tfjs bundle it inspects is the consumer's copy.
-const pkgDir = resolve(__dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'graft-pack-threads-'));
 
 describe('@graft/core from an npm pack tarball, with threads', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it('starts 2 WASM threads in another project (ESM, CJS, ESM eval) and exits on its own', () => {
-    if (!existsSync(join(pkgDir, 'dist/index.js'))) {
-      throw new Error('packages/core/dist is missing: run `npm run build` first');
-    }
-    const pack = (dir: string) =>
-      join(
-        work,
-        execFileSync('npm', ['pack', '--silent', '--pack-destination', work], {
-          cwd: dir,
-          encoding: 'utf8',
-        })
-          .trim()
-          .split('\n')
-          .pop() as string,
-      );
-    const tarballs = [pack(join(pkgDir, '../errors')), pack(pkgDir)];
-    writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-    execFileSync(
-      'npm',
-      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs],
-      { cwd: work, encoding: 'utf8' },
-    );
+    installPackedCore(work);
     const body =
       'const warnings = []; const info = await initBackend({ threads: 2, fallback: false, onWarning: (m) => warnings.push(m) }); const r = tf.matMul(tf.ones([64, 64]), tf.ones([64, 64])).dataSync()[0]; console.log(JSON.stringify({ ...info, warnings, r }));';
     writeFileSync(

@@ -1,6 +1,5 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { GraftError } from '../errors';
 import {
   copyIntoPadded,
   depthwiseGeometry,
@@ -8,6 +7,7 @@ import {
   roundUp4,
 } from '../native/depthwiseGeometry';
 import { nativeKernels } from '../native/nativeKernels';
+import { requireFloat32, requireOperands } from './kernelInputs';
 
 const KERNEL = tf.DepthwiseConv2dNativeBackpropFilter;
 
@@ -20,11 +20,13 @@ const KERNEL = tf.DepthwiseConv2dNativeBackpropFilter;
  */
 function depthwiseConv2dNativeBackpropFilter(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
-  const { x, dy } = args.inputs as tf.DepthwiseConv2dNativeBackpropFilterInputs;
+  const inputs = args.inputs as tf.DepthwiseConv2dNativeBackpropFilterInputs;
   const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
-  if (!x || !dy) throw missingInput(x ? 'dy' : 'x');
-  requireFloat32(x, 'x');
-  requireFloat32(dy, 'dy');
+  requireOperands(KERNEL, { x: inputs.x, dy: inputs.dy });
+  const x = inputs.x as tf.TensorInfo;
+  const dy = inputs.dy as tf.TensorInfo;
+  requireFloat32(KERNEL, 'x', x);
+  requireFloat32(KERNEL, 'dy', dy);
   const g = depthwiseGeometry(
     KERNEL,
     { x: x.shape, filter: attrs.filterShape, dy: dy.shape },
@@ -85,18 +87,6 @@ function depthwiseConv2dNativeBackpropFilter(args: Parameters<tf.KernelFunc>[0])
     heap.subarray(out / 4, out / 4 + taps * d),
   );
   return result;
-}
-
-function requireFloat32(t: tf.TensorInfo, name: string): void {
-  if (t.dtype !== 'float32') {
-    throw new GraftError('KERNEL_BAD_INPUT', `${name} must be float32, got ${t.dtype}`, {
-      where: KERNEL,
-    });
-  }
-}
-
-function missingInput(name: string): GraftError {
-  return new GraftError('KERNEL_BAD_INPUT', `Input ${name} is missing`, { where: KERNEL });
 }
 
 export const depthwiseConv2dNativeBackpropFilterConfig: tf.KernelConfig = {

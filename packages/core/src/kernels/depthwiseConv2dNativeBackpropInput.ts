@@ -1,8 +1,8 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { GraftError } from '../errors';
 import { depthwiseGeometry, imagesPerChunk, roundUp4 } from '../native/depthwiseGeometry';
 import { nativeKernels } from '../native/nativeKernels';
+import { requireFloat32, requireOperands } from './kernelInputs';
 
 const KERNEL = tf.DepthwiseConv2dNativeBackpropInput;
 
@@ -14,11 +14,13 @@ const KERNEL = tf.DepthwiseConv2dNativeBackpropInput;
  */
 function depthwiseConv2dNativeBackpropInput(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
-  const { dy, filter } = args.inputs as tf.DepthwiseConv2dNativeBackpropInputInputs;
+  const inputs = args.inputs as tf.DepthwiseConv2dNativeBackpropInputInputs;
   const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
-  if (!dy || !filter) throw missingInput(dy ? 'filter' : 'dy');
-  requireFloat32(dy, 'dy');
-  requireFloat32(filter, 'filter');
+  requireOperands(KERNEL, { dy: inputs.dy, filter: inputs.filter });
+  const dy = inputs.dy as tf.TensorInfo;
+  const filter = inputs.filter as tf.TensorInfo;
+  requireFloat32(KERNEL, 'dy', dy);
+  requireFloat32(KERNEL, 'filter', filter);
   const g = depthwiseGeometry(
     KERNEL,
     { x: attrs.inputShape, filter: filter.shape, dy: dy.shape },
@@ -78,18 +80,6 @@ function depthwiseConv2dNativeBackpropInput(args: Parameters<tf.KernelFunc>[0]):
     dxAll.set(heap.subarray(dx / 4, dx / 4 + n * h * w * c), b0 * h * w * c);
   }
   return result;
-}
-
-function requireFloat32(t: tf.TensorInfo, name: string): void {
-  if (t.dtype !== 'float32') {
-    throw new GraftError('KERNEL_BAD_INPUT', `${name} must be float32, got ${t.dtype}`, {
-      where: KERNEL,
-    });
-  }
-}
-
-function missingInput(name: string): GraftError {
-  return new GraftError('KERNEL_BAD_INPUT', `Input ${name} is missing`, { where: KERNEL });
 }
 
 export const depthwiseConv2dNativeBackpropInputConfig: tf.KernelConfig = {

@@ -27,3 +27,16 @@ export function requireFloat4d(kernel: string, name: string, info: tf.TensorInfo
     );
   }
 }
+
+/** Throws KERNEL_BAD_INPUT unless `info` is float32 (its shape is checked elsewhere). */
+export function requireFloat32(kernel: string, name: string, info: tf.TensorInfo): void {
+  if (info.dtype !== 'float32') {
+    throw new GraftError(
+      'KERNEL_BAD_INPUT',
+      `${kernel}: ${name} must be float32, got ${info.dtype}`,
+      {
+        where: kernel,
+      },
+    );
+  }
+}
