@@ -43,7 +43,9 @@ export type GraftErrorCode =
   | 'NO_BATCHES'
   | 'CONFIG_INVALID'
   | 'RUN_DIR_EXISTS'
-  | 'OUTPUT_UNWRITABLE';
+  | 'OUTPUT_UNWRITABLE'
+  | 'CHECKPOINT_NOT_FOUND'
+  | 'CHECKPOINT_INVALID';
 
 export interface GraftErrorDetails {
   /** Where the problem is: a file, a layer name, a kernel name, a config key, a row. */
