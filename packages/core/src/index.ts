@@ -130,5 +130,12 @@ export { applyPlan } from './train/trainablePlan';
 export type { FitOptions, TrainerOptions } from './train/trainer';
 export { Trainer } from './train/trainer';
 export type { EpochLogs, Evaluation, History, StepLogs } from './train/trainingLogs';
+export type {
+  FitCursor,
+  HostTensor,
+  OptimizerState,
+  TrainingState,
+} from './train/trainingState';
+export { decodeTrainingState, encodeTrainingState } from './train/trainingState';
 export type { WeightSnapshot } from './train/weightSnapshot';
 export { restoreParams, snapshotParams } from './train/weightSnapshot';

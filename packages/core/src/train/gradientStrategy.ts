@@ -51,6 +51,13 @@ export interface GradientStrategy {
   onEpochEnd?(taskLossMeans: Readonly<Record<string, number>>, epoch: number): void;
   /** The current weight of each task, for logs. */
   taskWeights(): Readonly<Record<string, number>>;
+  /**
+   * Host-side state a resumed run needs (DWA's loss history, GradNorm's weights and their
+   * moments), as plain JSON data. Learned tensors belong in `params` instead.
+   */
+  state?(): unknown;
+  /** Puts back what `state()` returned, in a fresh strategy after `init`. */
+  restoreState?(state: unknown): void;
   dispose?(): void;
 }
 

@@ -15,6 +15,15 @@ import { constantSchedule, type LearningRateSchedule } from './schedules';
 import type { TaskLossFunction, TrainableModel } from './trainableModel';
 import { applyPlan, type TrainablePlan } from './trainablePlan';
 import type { EpochLogs, Evaluation, History, StepLogs } from './trainingLogs';
+import {
+  copyCursor,
+  type FitCursor,
+  newCursor,
+  readParams,
+  startEpoch,
+  type TrainingState,
+  writeParams,
+} from './trainingState';
 import { restoreParams, snapshotParams, type WeightSnapshot } from './weightSnapshot';
 
 export interface TrainerOptions {
@@ -44,6 +53,11 @@ export interface FitOptions {
   callbacks?: readonly TrainerCallback[];
   /** Batches per epoch, for schedules, when the training data cannot say (a stream). */
   stepsPerEpoch?: number;
+  /**
+   * Continue a run from `trainer.state()` (taken in a callback or after `fit` stopped),
+   * with the same data, epochs and settings: the result is the uninterrupted run's.
+   */
+  resumeFrom?: TrainingState;
 }
 
 interface StepResult {
@@ -90,6 +104,7 @@ export class Trainer {
   private lrScales = new Map<string, number>();
   private sets: TrainableSets | undefined;
   private globalStep = 0;
+  private cursor: FitCursor;
 
   constructor(options: TrainerOptions) {
     const { model } = options;
@@ -126,6 +141,26 @@ export class Trainer {
       options.metrics ?? (model.metrics ? () => model.metrics?.() as BatchMetrics : undefined);
     this.warn = options.onWarning ?? ((m) => console.warn(m));
     this.statistics = model.params.filter((p) => isMovingStatistic(p.kind));
+    this.cursor = newCursor(model.tasks.length);
+  }
+
+  /**
+   * Everything needed to continue this run exactly (see `TrainingState`): call it from a
+   * callback, after a step or an epoch (`control.state()`), and pass it to
+   * `fit(data, { resumeFrom })` on a trainer built the same way; `encodeTrainingState`
+   * turns it into bytes. (After a mid-epoch stop, `fit` still closes that epoch, so take the
+   * state in `onStepEnd` to resume mid-epoch.)
+   */
+  state(): TrainingState {
+    const strategy = this.strategy.state?.();
+    return {
+      version: 1,
+      globalStep: this.globalStep,
+      cursor: copyCursor(this.cursor),
+      params: readParams(this.everyParam()),
+      optimizer: this.optimizer.readState(),
+      ...(strategy !== undefined ? { strategy } : {}),
+    };
   }
 
   /** Global steps trained so far, over every `fit` call. */
@@ -157,9 +192,13 @@ export class Trainer {
     }
     const totalSteps = (perEpoch ?? 0) * epochs;
     const callbacks = options.callbacks ?? [];
-    const history: History = { epochs: [] };
+    const resume = options.resumeFrom;
+    if (resume) this.restoreState(resume);
+    else this.cursor = newCursor(this.model.tasks.length);
+    const cursor = this.cursor;
+    const history: History = { epochs: cursor.history };
     let stopReason: string | undefined;
-    const everything = [...this.model.params, ...(this.strategy.params?.() ?? [])];
+    const everything = this.everyParam();
     const control: TrainingControl = {
       stop: (reason) => {
         stopReason ??= reason;
@@ -167,23 +206,28 @@ export class Trainer {
       snapshot: () => snapshotParams(everything),
       restore: (snapshot) => restoreParams(everything, snapshot),
       params: this.model.params,
+      state: () => this.state(),
     };
     for (const cb of callbacks) await cb.onTrainBegin?.(control);
-    let runStep = 0;
-    for (let epoch = 0; epoch < epochs && stopReason === undefined; epoch++) {
+    const firstEpoch = cursor.epoch;
+    for (let epoch = firstEpoch; epoch < epochs && stopReason === undefined; epoch++) {
+      // A resumed epoch keeps its running sums and skips the batches it already trained on.
+      const skip = epoch === firstEpoch && resume ? cursor.batch : 0;
+      if (skip === 0) startEpoch(cursor, epoch);
       this.prepareEpoch(epoch);
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch, control);
       const started = performance.now();
       const tasks = this.model.tasks;
-      const lossSums = tasks.map(() => 0);
-      const counts = tasks.map(() => 0);
-      let totalLoss = 0;
-      let steps = 0;
-      let learningRate = Number.NaN;
+      const { lossSums, counts } = cursor;
+      let seen = 0;
       for await (const { batch, owned } of passOver(data, epoch)) {
+        if (seen++ < skip) {
+          if (owned) tf.dispose(batchTensors(batch));
+          continue;
+        }
         let result: StepResult;
         try {
-          result = this.trainStep(batch, epoch, runStep, totalSteps);
+          result = this.trainStep(batch, epoch, cursor.scheduleStep, totalSteps);
         } finally {
           if (owned) tf.dispose(batchTensors(batch));
         }
@@ -192,21 +236,22 @@ export class Trainer {
           if (n > 0) lossSums[t] = (lossSums[t] as number) + l * n;
           counts[t] = (counts[t] as number) + n;
         });
-        totalLoss += result.loss;
-        learningRate = result.learningRate;
+        cursor.totalLoss += result.loss;
+        cursor.learningRate = result.learningRate;
         const stepLogs: StepLogs = {
           epoch,
           step: this.globalStep,
-          batch: steps,
+          batch: cursor.batch,
           loss: result.loss,
-          learningRate,
+          learningRate: result.learningRate,
           gradNorm: result.gradNorm,
         };
-        steps++;
-        runStep++;
+        cursor.batch++;
+        cursor.scheduleStep++;
         for (const cb of callbacks) await cb.onStepEnd?.(stepLogs, control);
         if (stopReason !== undefined) break;
       }
+      const steps = cursor.batch;
       if (steps === 0) {
         throw new GraftError(
           'NO_BATCHES',
@@ -234,15 +279,16 @@ export class Trainer {
       const logs: EpochLogs = {
         epoch,
         steps,
-        loss: totalLoss / steps,
+        loss: cursor.totalLoss / steps,
         taskLosses,
         labelled,
         taskWeights: this.strategy.taskWeights(),
-        learningRate,
+        learningRate: cursor.learningRate,
         seconds: (performance.now() - started) / 1000,
         ...(validation ? { validation } : {}),
       };
       history.epochs.push(logs);
+      startEpoch(cursor, epoch + 1);
       for (const cb of callbacks) await cb.onEpochEnd?.(logs, control);
     }
     if (stopReason !== undefined) history.stopReason = stopReason;
@@ -317,6 +363,31 @@ export class Trainer {
       metrics: result?.scalars ?? {},
       ...(result?.report !== undefined ? { report: result.report } : {}),
     };
+  }
+
+  /** Puts a saved state into the model, optimizer, strategy and fit position. */
+  private restoreState(state: TrainingState): void {
+    if (state.cursor.lossSums.length !== this.model.tasks.length) {
+      throw new GraftError(
+        'CHECKPOINT_INVALID',
+        `The training state has ${state.cursor.lossSums.length} tasks, the model ${this.model.tasks.length}`,
+        {
+          where: 'Trainer.fit resumeFrom',
+          hint: 'Resume with the model the run was started with.',
+        },
+      );
+    }
+    writeParams(this.everyParam(), state.params, 'Trainer.fit resumeFrom');
+    this.optimizer.writeState(state.optimizer);
+    if (state.strategy !== undefined) this.strategy.restoreState?.(state.strategy);
+    this.globalStep = state.globalStep;
+    this.cursor = copyCursor(state.cursor);
+    // The plan is re-applied for the resumed epoch.
+    this.activePlan = undefined;
+  }
+
+  private everyParam(): Param[] {
+    return [...this.model.params, ...(this.strategy.params?.() ?? [])];
   }
 
   /** Releases the optimizer state and the strategy's own parameters. */

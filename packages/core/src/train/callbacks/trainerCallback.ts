@@ -1,5 +1,6 @@
 import type { Param } from '../../nn/param';
 import type { EpochLogs, History, StepLogs } from '../trainingLogs';
+import type { TrainingState } from '../trainingState';
 import type { WeightSnapshot } from '../weightSnapshot';
 
 /** What a callback may do to the run it watches. */
@@ -11,6 +12,11 @@ export interface TrainingControl {
   /** Puts a snapshot's values back. */
   restore(snapshot: WeightSnapshot): void;
   readonly params: readonly Param[];
+  /**
+   * The run's full state (see `Trainer.state`). From `onStepEnd` it resumes after that step;
+   * from `onEpochEnd`, at the start of the next epoch.
+   */
+  state(): TrainingState;
 }
 
 /** Hooks into `Trainer.fit`. Every hook is optional and may be async. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GraftError } from '../../errors';
 import type { Param, ParamKind } from '../../nn/param';
+import type { HostTensor, OptimizerState } from '../trainingState';
 import type { OptimizerSpec } from './optimizerSpec';
 import {
   inputName,
@@ -141,6 +142,33 @@ export class ParamOptimizer {
     let n = 0;
     for (const s of this.state.values()) n += s.length;
     return n;
+  }
+
+  /** A host copy of the state (moments per parameter, update count), for a checkpoint. */
+  readState(): OptimizerState {
+    const slots = new Map<string, HostTensor[]>();
+    for (const [name, tensors] of this.state) {
+      slots.set(
+        name,
+        tensors.map((t) => ({
+          shape: [...t.shape],
+          values: Float32Array.from(t.dataSync() as Float32Array),
+        })),
+      );
+    }
+    return { updates: this.updates, slots };
+  }
+
+  /** Replaces the whole state with a saved one (see `readState`). */
+  writeState(saved: OptimizerState): void {
+    this.dispose();
+    for (const [name, slots] of saved.slots) {
+      this.state.set(
+        name,
+        slots.map((s) => tf.keep(tf.tensor(s.values, [...s.shape], 'float32'))),
+      );
+    }
+    this.updates = saved.updates;
   }
 
   dispose(): void {
