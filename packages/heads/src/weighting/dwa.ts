@@ -47,5 +47,13 @@ export function dwa(options: DwaOptions = {}): GradientStrategy {
       );
     },
     taskWeights: () => ({ ...weights }),
+    // The loss history is what the next epoch's weights come from: a resumed run needs it.
+    state: () => ({ weights, history: [...history] }),
+    restoreState(state) {
+      const saved = state as { weights: Record<string, number>; history: Record<string, number>[] };
+      weights = { ...saved.weights };
+      history.length = 0;
+      history.push(...saved.history);
+    },
   };
 }

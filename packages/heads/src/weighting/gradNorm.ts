@@ -110,6 +110,22 @@ export function gradNorm(options: GradNormOptions = {}): GradientStrategy {
       return result;
     },
     taskWeights: () => Object.fromEntries(tasks.map((t, i) => [t, w[i] as number])),
+    // The weights, their own Adam's moments and the first losses: a resumed run needs all.
+    state: () => ({ w, m, v, updates, ...(initial ? { initial } : {}) }),
+    restoreState(state) {
+      const s = state as {
+        w: number[];
+        m: number[];
+        v: number[];
+        updates: number;
+        initial?: number[];
+      };
+      w = [...s.w];
+      m = [...s.m];
+      v = [...s.v];
+      updates = s.updates;
+      initial = s.initial ? [...s.initial] : undefined;
+    },
   };
 }
 
