@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_POLICIES, runCompare, STUDY_NAMES, type StudyName } from './commands/compare';
 import { runDemo } from './commands/demo';
 import { type EvalSplit, runEval } from './commands/eval';
 import { runInit } from './commands/init';
@@ -135,6 +136,79 @@ export async function main(argv: string[]): Promise<void> {
       if (opts.seed !== undefined) set.push(`seed=${opts.seed}`);
       if (opts.output !== undefined) set.push(`output=${JSON.stringify(opts.output)}`);
       await runTrain({ config, set, force: Boolean(opts.force), backend: opts.backend }, reporter);
+    });
+
+  program
+    .command('compare')
+    .description(
+      "answers the source notes' questions on a config's data: transfer vs scratch at several training-set sizes, one multi-task network vs one per task, freeze policies side by side; prints tables and a verdict, writes compare.json and report.html",
+    )
+    .argument('<config>', 'config file (as for graft train)')
+    .option(
+      '--fractions <list>',
+      'training-set fractions for transfer vs scratch',
+      (v: string) => v.split(',').map(Number),
+      [0.25, 0.5, 1],
+    )
+    .option(
+      '--policies <list>',
+      'freeze policies to compare (as inspect --policy; lastBlocks(2) works too)',
+      (v: string) => v.split(',').map((p) => p.trim()),
+      DEFAULT_POLICIES,
+    )
+    .option(
+      '--studies <list>',
+      'which studies: transfer, multiTask, policies',
+      (v: string) => {
+        const names = v.split(',').map((s) => s.trim());
+        for (const n of names) {
+          if (!STUDY_NAMES.includes(n as StudyName)) {
+            throw new InvalidArgumentError(`--studies takes ${STUDY_NAMES.join(', ')}`);
+          }
+        }
+        return names as StudyName[];
+      },
+      [...STUDY_NAMES],
+    )
+    .option('--seeds <n>', 'seeds per configuration (mean and spread)', positiveInt('seeds'), 1)
+    .option(
+      '--min-delta <x>',
+      'smallest metric difference the verdict calls an effect',
+      Number.parseFloat,
+      0.01,
+    )
+    .option(
+      '--set <key=value>',
+      'override a config key (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .option('--epochs <n>', 'override epochs (every run)', positiveInt('epochs'))
+    .option('--output <dir>', 'run directory (default: the config output + -compare)')
+    .option('--force', 'replace an existing run directory')
+    .option('--backend <name>', 'wasm or cpu', 'wasm')
+    .option('--json', 'print one JSON document (the content of compare.json) instead of text')
+    .option('--quiet', 'print only the tables and the verdict')
+    .action(async (config: string, opts) => {
+      const json = Boolean(opts.json);
+      const reporter = createReporter({ json, quiet: json || Boolean(opts.quiet) });
+      const set: string[] = [...opts.set];
+      if (opts.epochs !== undefined) set.push(`epochs=${opts.epochs}`);
+      await runCompare(
+        {
+          config,
+          set,
+          fractions: opts.fractions,
+          policies: opts.policies,
+          seeds: opts.seeds,
+          studies: opts.studies,
+          ...(opts.output !== undefined ? { output: opts.output } : {}),
+          force: Boolean(opts.force),
+          backend: opts.backend,
+          minDelta: opts.minDelta,
+        },
+        reporter,
+      );
     });
 
   program

@@ -1,0 +1,114 @@
+import type { TopLevelSpec } from 'vega-lite';
+import type { TaskMetric } from '../pipeline/compareVerdicts';
+import type { CompareRow } from './compareReport';
+
+/**
+ * `graft compare`'s charts, as Vega-Lite specs (rendered to inline SVG by `renderSvg`). One
+ * panel per task, each on its own y scale: an AUC, an accuracy and an R² do not share one.
+ * Points whose metric is undefined on the validation split are left out, not drawn as 0.
+ */
+
+interface Point {
+  task: string;
+  value: number;
+  [k: string]: string | number;
+}
+
+function points(
+  tasks: readonly TaskMetric[],
+  rows: readonly CompareRow[],
+  fields: (row: CompareRow) => Record<string, string | number>,
+): Point[] {
+  const out: Point[] = [];
+  for (const row of rows) {
+    for (const t of tasks) {
+      const s = row.metrics[t.task];
+      if (!s || !Number.isFinite(s.mean)) continue;
+      out.push({ task: `${t.task} (${t.metric})`, value: s.mean, ...fields(row) });
+    }
+  }
+  return out;
+}
+
+/** Transfer vs scratch: the key metric against the fraction of the training set. */
+export function transferSpec(
+  tasks: readonly TaskMetric[],
+  rows: readonly CompareRow[],
+): TopLevelSpec {
+  return {
+    title: 'Transfer vs training from scratch, by training-set size',
+    data: {
+      values: points(tasks, rows, (r) => ({
+        trunk: r.trunk === 'pretrained' ? 'transfer (pre-trained)' : 'scratch (random init)',
+        examples: r.trainExamples,
+      })),
+    },
+    facet: { column: { field: 'task', type: 'nominal', header: { title: null } } },
+    spec: {
+      width: 220,
+      height: 170,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'examples', type: 'quantitative', title: 'training examples' },
+        y: { field: 'value', type: 'quantitative', scale: { zero: false }, title: 'validation' },
+        color: { field: 'trunk', type: 'nominal', title: null },
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
+  };
+}
+
+/** One multi-task network vs one network per task: each task's metric side by side. */
+export function multiTaskSpec(
+  tasks: readonly TaskMetric[],
+  rows: readonly CompareRow[],
+): TopLevelSpec {
+  return {
+    title: 'One multi-task network vs one network per task',
+    data: {
+      values: points(tasks, rows, (r) => ({
+        network: r.tasks.length > 1 ? 'multi-task' : 'single-task',
+      })),
+    },
+    facet: { column: { field: 'task', type: 'nominal', header: { title: null } } },
+    spec: {
+      width: { step: 36 },
+      height: 170,
+      mark: 'bar',
+      encoding: {
+        x: { field: 'network', type: 'nominal', title: null, sort: ['single-task', 'multi-task'] },
+        y: { field: 'value', type: 'quantitative', title: 'validation' },
+        color: { field: 'network', type: 'nominal', legend: null },
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
+  };
+}
+
+/** Freeze policies side by side: each task's metric per policy, and the wall time per run. */
+export function policySpec(
+  tasks: readonly TaskMetric[],
+  rows: readonly CompareRow[],
+): TopLevelSpec {
+  const order = rows.map((r) => r.label);
+  const values: Point[] = [
+    ...points(tasks, rows, (r) => ({ policy: r.label })),
+    ...rows.map((r) => ({ task: 'wall time (s)', value: r.seconds, policy: r.label })),
+  ];
+  return {
+    title: 'Freeze policies side by side (full training set)',
+    data: { values },
+    facet: { column: { field: 'task', type: 'nominal', header: { title: null }, sort: null } },
+    spec: {
+      width: { step: 24 },
+      height: 170,
+      mark: 'bar',
+      encoding: {
+        x: { field: 'policy', type: 'nominal', title: null, sort: order },
+        y: { field: 'value', type: 'quantitative', title: null },
+        color: { field: 'policy', type: 'nominal', legend: null, sort: order },
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
+  };
+}
