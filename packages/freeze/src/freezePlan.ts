@@ -1,7 +1,15 @@
 import { GraftError } from '@graft/errors';
 import { type FreezableModel, layerOf } from './freezableModel';
 
-/** How one parameter trains. */
+/**
+ * How one parameter trains.
+ *
+ * @example
+ * ```ts
+ * const p: ParamPlan | undefined = lastBlocks(1).plan(model).params.get('Conv_1/kernel');
+ * if (p?.trainable) console.log(`trains at ${p.lrScale}x the learning rate: ${p.reason}`);
+ * ```
+ */
 export interface ParamPlan {
   trainable: boolean;
   /** Multiplies the optimizer's learning rate; 0 when frozen. */
@@ -14,10 +22,25 @@ export interface ParamPlan {
  * How a batch-norm layer behaves in training: `inference` uses (and keeps) its moving
  * statistics — the Keras behaviour for frozen layers, so a frozen block computes exactly what
  * it computed before; `train` normalises with batch statistics and updates them.
+ *
+ * @example
+ * ```ts
+ * const plan = headsOnly().plan(model);
+ * const mode: BatchNormMode | undefined = plan.batchNorm.get('Conv_1_bn'); // 'inference'
+ * ```
  */
 export type BatchNormMode = 'inference' | 'train';
 
-/** One row of `explain()`: consecutive parameters of a block that train the same way. */
+/**
+ * One row of `explain()`: consecutive parameters of a block that train the same way.
+ *
+ * @example
+ * ```ts
+ * for (const row of ruleOfThumb({ labelled: 500 }).plan(model).explain()) {
+ *   console.log(row.block, row.params, row.trainable, row.lrScale, row.reason);
+ * }
+ * ```
+ */
 export interface ExplainRow {
   block: string;
   /** Parameter count (scalars). */
@@ -29,6 +52,19 @@ export interface ExplainRow {
   paramNames: string[];
 }
 
+/**
+ * Which parameters train and how: per parameter `{trainable, lrScale, reason}`, per batch-norm
+ * layer its mode, an optional per-epoch schedule (`at`), and `explain()` for a person. Made by a
+ * {@link FreezePolicy}; the `Trainer` takes it as `plan`.
+ *
+ * @example
+ * ```ts
+ * const plan = fineTune({ warmupEpochs: 1 }).plan(model);
+ * plan.params.get('Conv_1/kernel'); // { trainable: false, lrScale: 0, reason: '...' }
+ * plan.at(1).policy; // the stage in force from epoch 1
+ * console.table(plan.explain());
+ * ```
+ */
 export interface FreezePlan {
   /** The policy that made the plan, e.g. `lastBlocks(2)`. */
   readonly policy: string;
@@ -46,13 +82,33 @@ export interface FreezePlan {
   explain(): ExplainRow[];
 }
 
-/** Decides each parameter; batch-norm modes follow from the decisions. */
+/**
+ * Decides each parameter; batch-norm modes follow from the decisions.
+ *
+ * @example
+ * ```ts
+ * const decide: ParamDecider = (p) =>
+ *   p.kind === 'gamma' || p.kind === 'beta'
+ *     ? { trainable: true, lrScale: 1, reason: 'batch-norm affine' }
+ *     : { trainable: false, lrScale: 0, reason: 'frozen' };
+ * const plan = staticPlan(model, 'bnAffineOnly', decide);
+ * ```
+ */
 export type ParamDecider = (param: FreezableModel['params'][number]) => ParamPlan;
 
 /**
  * Builds a static plan. A batch-norm layer trains (batch statistics) when any of its
  * parameters (gamma/beta) trains, else it runs in inference mode. A plan that trains nothing
  * is refused: training it would silently do nothing.
+ *
+ * @example
+ * ```ts
+ * const plan = staticPlan(model, 'everything', () => ({
+ *   trainable: true,
+ *   lrScale: 1,
+ *   reason: 'all parameters train',
+ * }));
+ * ```
  */
 export function staticPlan(
   model: FreezableModel,
@@ -88,6 +144,13 @@ export function staticPlan(
 /**
  * A plan that changes between epochs: `stages[i]` is in force from epoch `starts[i]` on.
  * `starts[0]` must be 0.
+ *
+ * @example
+ * ```ts
+ * const plan = scheduledPlan('headsThenAll', [0, 2], [headsOnly().plan(model), all().plan(model)]);
+ * plan.at(0).policy; // 'headsOnly'
+ * plan.at(3).policy; // 'all'
+ * ```
  */
 export function scheduledPlan(policy: string, starts: number[], stages: FreezePlan[]): FreezePlan {
   if (starts[0] !== 0 || starts.length !== stages.length) {

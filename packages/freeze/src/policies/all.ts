@@ -1,7 +1,14 @@
 import { staticPlan } from '../freezePlan';
 import type { FreezePolicy } from '../freezePolicy';
 
-/** Fine-tune everything: the source notes' choice when task B has a lot of data. */
+/**
+ * Fine-tune everything: the source notes' choice when task B has a lot of data.
+ *
+ * @example
+ * ```ts
+ * const plan = all().plan(model); // every parameter trains at the full learning rate
+ * ```
+ */
 export function all(): FreezePolicy {
   return {
     name: 'all',

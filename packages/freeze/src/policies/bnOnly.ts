@@ -5,6 +5,11 @@ import type { FreezePolicy } from '../freezePolicy';
 /**
  * Train only the batch-norm affine parameters (gamma, beta) of the trunk, plus the heads: a
  * strong, cheap baseline (a few thousand parameters re-scale and re-shift every channel).
+ *
+ * @example
+ * ```ts
+ * const plan = bnOnly().plan(model); // trunk gamma/beta and the heads train
+ * ```
  */
 export function bnOnly(): FreezePolicy {
   return {

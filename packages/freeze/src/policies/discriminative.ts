@@ -4,6 +4,16 @@ import { staticPlan } from '../freezePlan';
 import type { FreezePolicy } from '../freezePolicy';
 import { all } from './all';
 
+/**
+ * Options of {@link discriminative}: the per-block learning-rate decay, and which parameters
+ * train at all.
+ *
+ * @example
+ * ```ts
+ * const options: DiscriminativeOptions = { decay: 0.5, base: lastBlocks(3) };
+ * const plan = discriminative(options).plan(model);
+ * ```
+ */
 export interface DiscriminativeOptions {
   /** Each block back from the last trainable one learns `decay` times as fast. Default 0.7. */
   decay?: number;
@@ -14,6 +24,12 @@ export interface DiscriminativeOptions {
 /**
  * Layer-wise learning-rate decay (ULMFiT; fastai's `slice(lo, hi)`): early blocks hold
  * generic features worth keeping, so they move slower than late blocks and heads.
+ *
+ * @example
+ * ```ts
+ * // Last open block at 1x, the one before at 0.7x, then 0.49x, ...
+ * const plan = discriminative({ decay: 0.7 }).plan(model);
+ * ```
  */
 export function discriminative(options: DiscriminativeOptions = {}): FreezePolicy {
   const decay = options.decay ?? 0.7;

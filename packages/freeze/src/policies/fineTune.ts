@@ -5,6 +5,15 @@ import { all } from './all';
 import { discriminative } from './discriminative';
 import { headsOnly } from './headsOnly';
 
+/**
+ * Options of {@link fineTune}: warm-up epochs with only the heads, then the layer-wise decay.
+ *
+ * @example
+ * ```ts
+ * const options: FineTuneOptions = { warmupEpochs: 2, decay: 0.8 };
+ * const plan = fineTune(options).plan(model);
+ * ```
+ */
 export interface FineTuneOptions {
   /** Epochs with only the heads training, so random heads do not wreck the trunk. Default 1. */
   warmupEpochs?: number;
@@ -15,6 +24,12 @@ export interface FineTuneOptions {
 /**
  * fastai's `fine_tune` shape, built from smaller policies: `headsOnly()` for a warm-up, then
  * `discriminative(all())`. The default for mid-sized data.
+ *
+ * @example
+ * ```ts
+ * const plan = fineTune({ warmupEpochs: 1 }).plan(model);
+ * plan.changesAt; // [1]: heads only in epoch 0, then everything at decayed rates
+ * ```
  */
 export function fineTune(options: FineTuneOptions = {}): FreezePolicy {
   const warmup = options.warmupEpochs ?? 1;

@@ -5,6 +5,15 @@ import type { FreezePolicy } from '../freezePolicy';
 import { headsOnly } from './headsOnly';
 import { lastBlocks } from './unfreezeBlocks';
 
+/**
+ * Options of {@link gradual}: how often one more trunk block opens, and how many at most.
+ *
+ * @example
+ * ```ts
+ * const options: GradualOptions = { every: 2, maxBlocks: 4 };
+ * const plan = gradual(options).plan(model);
+ * ```
+ */
 export interface GradualOptions {
   /** Unfreeze one more block every `every` epochs. */
   every: number;
@@ -15,6 +24,12 @@ export interface GradualOptions {
 /**
  * Gradual unfreezing (ULMFiT): heads alone first, then one more trunk block from the top every
  * `every` epochs, so late features adapt before early ones are disturbed.
+ *
+ * @example
+ * ```ts
+ * const plan = gradual({ every: 1, maxBlocks: 3 }).plan(model);
+ * plan.changesAt; // [1, 2, 3]: one more block from the top each epoch
+ * ```
  */
 export function gradual(options: GradualOptions): FreezePolicy {
   const { every } = options;

@@ -7,6 +7,19 @@ import { fineTune } from './fineTune';
 import { headsOnly } from './headsOnly';
 import { lastBlocks } from './unfreezeBlocks';
 
+/**
+ * Options of {@link ruleOfThumb}: how many labelled examples there are (per task, or one
+ * number), and whether the tasks resemble the pre-training task.
+ *
+ * @example
+ * ```ts
+ * const options: RuleOfThumbOptions = {
+ *   labelled: { presence: 800, carCount: 300 },
+ *   similarToPretraining: false,
+ * };
+ * const plan = ruleOfThumb(options).plan(model);
+ * ```
+ */
 export interface RuleOfThumbOptions {
   /** Labelled examples: one number, or per task (the trunk sees the largest). */
   labelled: number | Readonly<Record<string, number>>;
@@ -17,11 +30,34 @@ export interface RuleOfThumbOptions {
   similarToPretraining?: boolean;
 }
 
-/** Below this many labelled images the trunk stays fixed whatever its size. */
+/**
+ * Below this many labelled images the trunk stays fixed whatever its size.
+ *
+ * @example
+ * ```ts
+ * if (labelled < TINY_DATASET) console.log('the trunk stays fixed: only the heads train');
+ * ```
+ */
 export const TINY_DATASET = 150;
-/** Labelled images per million trunk parameters below which only the last blocks retrain. */
+/**
+ * Labelled images per million trunk parameters below which only the last blocks retrain.
+ *
+ * @example
+ * ```ts
+ * // With a 2.3M-parameter trunk, below 2,300 labelled images only the last blocks retrain.
+ * const lastBlocksBelow = SMALL_DATA_PER_MPARAM * 2.3;
+ * ```
+ */
 export const SMALL_DATA_PER_MPARAM = 1_000;
-/** ... below which `fineTune` (warm-up, then everything at decayed rates) is used; above: `all`. */
+/**
+ * ... below which `fineTune` (warm-up, then everything at decayed rates) is used; above: `all`.
+ *
+ * @example
+ * ```ts
+ * // With a 2.3M-parameter trunk, above 23,000 labelled images everything retrains.
+ * const allFrom = MEDIUM_DATA_PER_MPARAM * 2.3;
+ * ```
+ */
 export const MEDIUM_DATA_PER_MPARAM = 10_000;
 
 type Choice = 'headsOnly' | 'lastBlocks(2)' | 'fineTune' | 'all';
@@ -33,6 +69,13 @@ const LADDER: readonly Choice[] = ['headsOnly', 'lastBlocks(2)', 'fineTune', 'al
  * the trunk: labelled images per million trunk parameters, so a bigger trunk needs more data
  * before its early blocks are opened. Thresholds are exported and justified in the README;
  * `explain()` says which rule fired and why.
+ *
+ * @example
+ * ```ts
+ * const plan = ruleOfThumb({ labelled: 64 }).plan(model);
+ * plan.policy; // 'ruleOfThumb -> headsOnly' for so few images
+ * console.table(plan.explain()); // says which rule fired and why
+ * ```
  */
 export function ruleOfThumb(options: RuleOfThumbOptions): FreezePolicy {
   const counts =

@@ -6,6 +6,11 @@ import type { FreezePolicy } from '../freezePolicy';
 /**
  * Unfreeze the last `n` trunk blocks (and the heads): the source notes' "retrain the last one
  * or two layers" for a small dataset, addressed by block so it means the same on any backbone.
+ *
+ * @example
+ * ```ts
+ * const plan = lastBlocks(2).plan(model); // the last two trunk blocks and the heads train
+ * ```
  */
 export function lastBlocks(n: number): FreezePolicy {
   if (!Number.isInteger(n) || n < 0) {
@@ -36,7 +41,14 @@ export function lastBlocks(n: number): FreezePolicy {
   };
 }
 
-/** Unfreeze the named trunk blocks (and the heads); every name must be a block of the trunk. */
+/**
+ * Unfreeze the named trunk blocks (and the heads); every name must be a block of the trunk.
+ *
+ * @example
+ * ```ts
+ * const plan = blocks(['block_16', 'conv_head']).plan(model); // those blocks and the heads train
+ * ```
+ */
 export function blocks(names: readonly string[]): FreezePolicy {
   const name = `blocks(${names.join(', ')})`;
   return {
