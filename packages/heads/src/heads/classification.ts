@@ -14,6 +14,19 @@ import {
   targetMismatch,
 } from './taskHead';
 
+/**
+ * Options of {@link classification}: the class names, plus the common head options and the
+ * softmax loss's label smoothing and class weights.
+ *
+ * @example
+ * ```ts
+ * const options: ClassificationOptions = {
+ *   classes: ['red', 'yellow', 'green'],
+ *   hidden: [32],
+ *   labelSmoothing: 0.1,
+ * };
+ * ```
+ */
 export interface ClassificationOptions extends HeadOptions, SoftmaxCrossEntropyOptions {
   /** Class names; exactly one applies per example. At least two. */
   classes: readonly string[];
@@ -22,6 +35,12 @@ export interface ClassificationOptions extends HeadOptions, SoftmaxCrossEntropyO
 /**
  * Softmax over exclusive classes (the traffic light is red, or yellow, or green). Targets are
  * class indices, `[batch]` or `[batch, 1]`, with a mask of the same shape.
+ *
+ * @example
+ * ```ts
+ * const head: ClassificationHead = classification({ classes: ['red', 'yellow', 'green'] });
+ * head.units; // 3
+ * ```
  */
 export interface ClassificationHead extends HeadBase {
   readonly kind: 'classification';
@@ -29,6 +48,15 @@ export interface ClassificationHead extends HeadBase {
   readonly lossOptions: SoftmaxCrossEntropyOptions;
 }
 
+/**
+ * A softmax head over exclusive classes: exactly one class per example (or none known).
+ *
+ * @example
+ * ```ts
+ * const lightColour = classification({ classes: ['red', 'yellow', 'green'], hidden: [32] });
+ * const model = multiTaskModel({ backbone, tasks: { lightColour } });
+ * ```
+ */
 export function classification(options: ClassificationOptions): ClassificationHead {
   const where = 'classification head';
   const classes = [...options.classes];

@@ -15,6 +15,19 @@ import {
   targetMismatch,
 } from './taskHead';
 
+/**
+ * Options of {@link multiLabel}: the label names, positive weights or focal loss for rare
+ * labels, the decision threshold, plus the common head options.
+ *
+ * @example
+ * ```ts
+ * const options: MultiLabelOptions = {
+ *   labels: ['pedestrian', 'car', 'stopSign'],
+ *   positiveWeight: [1, 1, 8],
+ *   pooling: 'max',
+ * };
+ * ```
+ */
 export interface MultiLabelOptions extends HeadOptions {
   /** One name per label; an image may carry any subset of them. */
   labels: readonly string[];
@@ -30,6 +43,12 @@ export interface MultiLabelOptions extends HeadOptions {
  * One sigmoid per label: an image may carry several labels at once (a pedestrian and a car
  * and a stop sign), which is why this is not softmax. Targets `[batch, labels]` of 0/1, mask
  * the same shape, so each label of each image may be missing on its own.
+ *
+ * @example
+ * ```ts
+ * const head: MultiLabelHead = multiLabel({ labels: ['pedestrian', 'car'] });
+ * head.threshold; // 0.5 until tuned
+ * ```
  */
 export interface MultiLabelHead extends HeadBase {
   readonly kind: 'multiLabel';
@@ -38,6 +57,15 @@ export interface MultiLabelHead extends HeadBase {
   readonly lossOptions: BinaryCrossEntropyOptions;
 }
 
+/**
+ * A head of independent sigmoids, one per label: any subset of the labels may apply to an image.
+ *
+ * @example
+ * ```ts
+ * const presence = multiLabel({ labels: ['pedestrian', 'car', 'stopSign'], pooling: 'max' });
+ * const model = multiTaskModel({ backbone, tasks: { presence } });
+ * ```
+ */
 export function multiLabel(options: MultiLabelOptions): MultiLabelHead {
   const where = 'multiLabel head';
   const labels = [...options.labels];

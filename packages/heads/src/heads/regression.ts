@@ -11,8 +11,26 @@ import {
   targetMismatch,
 } from './taskHead';
 
+/**
+ * The loss of a regression head: mean squared error, or Huber with its `delta`.
+ *
+ * @example
+ * ```ts
+ * const loss: RegressionLoss = { huber: { delta: 1 } };
+ * const carCount = regression({ outputs: 1, loss });
+ * ```
+ */
 export type RegressionLoss = 'mse' | { huber: { delta: number } };
 
+/**
+ * Options of {@link regression}: how many values, their names, the loss, plus the common head
+ * options.
+ *
+ * @example
+ * ```ts
+ * const options: RegressionOptions = { outputs: 2, names: ['x', 'y'], loss: 'mse' };
+ * ```
+ */
 export interface RegressionOptions extends HeadOptions {
   /** How many values to predict. */
   outputs: number;
@@ -25,6 +43,12 @@ export interface RegressionOptions extends HeadOptions {
 /**
  * Real-valued outputs (a count, a distance). Targets `[batch, outputs]` (or `[batch]` for one
  * output), mask the same shape.
+ *
+ * @example
+ * ```ts
+ * const head: RegressionHead = regression({ outputs: 1 });
+ * head.outputNames; // ['value']
+ * ```
  */
 export interface RegressionHead extends HeadBase {
   readonly kind: 'regression';
@@ -32,6 +56,15 @@ export interface RegressionHead extends HeadBase {
   readonly lossType: RegressionLoss;
 }
 
+/**
+ * A head of real-valued outputs (counts, distances), trained with masked MSE or Huber loss.
+ *
+ * @example
+ * ```ts
+ * const carCount = regression({ outputs: 1, hidden: [32] });
+ * const model = multiTaskModel({ backbone, tasks: { carCount } });
+ * ```
+ */
 export function regression(options: RegressionOptions): RegressionHead {
   const where = 'regression head';
   const { outputs } = options;

@@ -4,7 +4,15 @@ import type { ClassificationHead } from './classification';
 import type { MultiLabelHead } from './multiLabel';
 import type { RegressionHead } from './regression';
 
-/** How a head is built and where it reads the trunk; shared by every head type. */
+/**
+ * How a head is built and where it reads the trunk; shared by every head type.
+ *
+ * @example
+ * ```ts
+ * const common: HeadOptions = { hidden: [64], dropout: 0.2, attachAt: 'block_13', pooling: 'max' };
+ * const presence = multiLabel({ ...common, labels: ['car', 'bus'] });
+ * ```
+ */
 export interface HeadOptions {
   /** Hidden layer sizes of a small MLP (ReLU); empty or absent: a linear head. */
   hidden?: readonly number[];
@@ -22,7 +30,15 @@ export interface HeadOptions {
   pooling?: 'average' | 'max';
 }
 
-/** What every head carries, whatever its type. */
+/**
+ * What every head carries, whatever its type.
+ *
+ * @example
+ * ```ts
+ * const head: HeadBase = multiLabel({ labels: ['car', 'bus'] });
+ * const probabilities = head.predict(rawOutputs); // sigmoid of [batch, 2]
+ * ```
+ */
 export interface HeadBase {
   readonly hidden: readonly number[];
   readonly dropout: number;
@@ -44,9 +60,28 @@ export interface HeadBase {
   describe(): Readonly<Record<string, unknown>>;
 }
 
-/** A task head: one of the three kinds, told apart by `kind`. */
+/**
+ * A task head: one of the three kinds, told apart by `kind`.
+ *
+ * @example
+ * ```ts
+ * function describe(head: TaskHead): string {
+ *   if (head.kind === 'multiLabel') return `labels ${head.labels.join(', ')}`;
+ *   if (head.kind === 'classification') return `classes ${head.classes.join(', ')}`;
+ *   return `${head.outputs} values`;
+ * }
+ * ```
+ */
 export type TaskHead = MultiLabelHead | ClassificationHead | RegressionHead;
 
+/**
+ * The three kinds of head: `'multiLabel'`, `'classification'`, `'regression'`.
+ *
+ * @example
+ * ```ts
+ * const kinds: HeadKind[] = Object.values(model.heads).map((h) => h.kind);
+ * ```
+ */
 export type HeadKind = TaskHead['kind'];
 
 /** Validated common options. */

@@ -2,6 +2,16 @@ import { GraftError } from '@graft/errors';
 import * as tf from '@tensorflow/tfjs-core';
 import { knownTargets, maskedMean, sameShape } from './maskedMean';
 
+/**
+ * Focal loss settings (Lin et al. 2017) for {@link maskedBinaryCrossEntropy} and multi-label
+ * heads.
+ *
+ * @example
+ * ```ts
+ * const focal: FocalOptions = { gamma: 2, alpha: 0.25 };
+ * const presence = multiLabel({ labels: ['stopSign'], focal });
+ * ```
+ */
 export interface FocalOptions {
   /** Focusing parameter: 0 is plain BCE; Lin et al. (2017) use 2. Must be 0 or >= 1. */
   gamma: number;
@@ -9,6 +19,15 @@ export interface FocalOptions {
   alpha?: number;
 }
 
+/**
+ * Options of {@link maskedBinaryCrossEntropy}: weights on positive labels, and focal loss.
+ *
+ * @example
+ * ```ts
+ * const options: BinaryCrossEntropyOptions = { positiveWeight: [1, 19], focal: { gamma: 2 } };
+ * const loss = maskedBinaryCrossEntropy(logits, targets, mask, options);
+ * ```
+ */
 export interface BinaryCrossEntropyOptions {
   /**
    * Extra weight on positive labels (one number, or one per label): a rare label with 5%
@@ -31,6 +50,14 @@ export interface BinaryCrossEntropyOptions {
  * Uses the stable form max(z, 0) - z*y + log(1 + exp(-|z|)), which never overflows; with a
  * positive weight w, (1 - y) z + (1 + (w - 1) y) (log(1 + exp(-|z|)) + max(-z, 0)), as
  * TensorFlow's `weighted_cross_entropy_with_logits`.
+ *
+ * @example
+ * ```ts
+ * const logits = tf.tensor2d([[2, -1], [0.5, 3]]);
+ * const targets = tf.tensor2d([[1, 0], [0, 1]]);
+ * const mask = tf.tensor2d([[1, 1], [1, 0]]); // the last label of example 2 is missing
+ * const loss = maskedBinaryCrossEntropy(logits, targets, mask); // mean over the 3 known labels
+ * ```
  */
 export function maskedBinaryCrossEntropy(
   logits: tf.Tensor,

@@ -5,6 +5,13 @@ import * as tf from '@tensorflow/tfjs-core';
  * Mean of `perEntry` over the entries whose mask is 1: missing entries add nothing to the sum
  * or its gradient, and the divisor is the labelled count, not the batch size, so a batch in
  * which a task is mostly unlabelled does not shrink that task's gradient. No labels: 0.
+ *
+ * @example
+ * ```ts
+ * const perEntry = tf.tensor1d([0.2, 0.4, 9]);
+ * const mask = tf.tensor1d([1, 1, 0]);
+ * maskedMean(perEntry, mask).dataSync(); // [0.3]: the missing entry adds nothing
+ * ```
  */
 export function maskedMean(perEntry: tf.Tensor, mask: tf.Tensor): tf.Scalar {
   return tf.tidy(

@@ -2,6 +2,15 @@ import { GraftError } from '@graft/errors';
 import * as tf from '@tensorflow/tfjs-core';
 import { knownTargets, maskedMean } from './maskedMean';
 
+/**
+ * Options of {@link maskedSoftmaxCrossEntropy}: label smoothing and per-class weights.
+ *
+ * @example
+ * ```ts
+ * const options: SoftmaxCrossEntropyOptions = { labelSmoothing: 0.1, classWeights: [1, 3, 1] };
+ * const loss = maskedSoftmaxCrossEntropy(logits, classIndex, mask, options);
+ * ```
+ */
 export interface SoftmaxCrossEntropyOptions {
   /** Spread this much of the target probability evenly over all classes. Default 0. */
   labelSmoothing?: number;
@@ -16,6 +25,14 @@ export interface SoftmaxCrossEntropyOptions {
  * Softmax cross-entropy for one exclusive class per example, over the examples that have a
  * label. `logits` is [batch, classes]; `classIndex` and `mask` are [batch] (or [batch, 1]),
  * the index being any number where the mask is 0. Mean over labelled examples; 0 when none.
+ *
+ * @example
+ * ```ts
+ * const logits = tf.tensor2d([[2, 0, -1], [0, 1, 0]]);
+ * const classIndex = tf.tensor1d([0, -1]); // any number where the label is missing
+ * const mask = tf.tensor1d([1, 0]);
+ * const loss = maskedSoftmaxCrossEntropy(logits, classIndex, mask); // example 1 only
+ * ```
  */
 export function maskedSoftmaxCrossEntropy(
   logits: tf.Tensor,

@@ -1,4 +1,11 @@
-/** Counts of one label's predictions at a threshold (positive when score >= threshold). */
+/**
+ * Counts of one label's predictions at a threshold (positive when score >= threshold).
+ *
+ * @example
+ * ```ts
+ * const c: BinaryCounts = countsAt([0.9, 0.2, 0.7], [1, 0, 0], 0.5); // { tp: 1, fp: 1, fn: 0, tn: 1 }
+ * ```
+ */
 export interface BinaryCounts {
   tp: number;
   fp: number;
@@ -6,12 +13,29 @@ export interface BinaryCounts {
   tn: number;
 }
 
+/**
+ * Precision, recall and F1 of one label at one threshold.
+ *
+ * @example
+ * ```ts
+ * const { precision, recall, f1 }: PrecisionRecallF1 = precisionRecallF1({ tp: 8, fp: 2, fn: 4, tn: 86 });
+ * ```
+ */
 export interface PrecisionRecallF1 {
   precision: number;
   recall: number;
   f1: number;
 }
 
+/**
+ * True/false positives and negatives of one label's scores at `threshold` (an entry is
+ * predicted positive when its score >= threshold; a label > 0.5 is positive).
+ *
+ * @example
+ * ```ts
+ * countsAt([0.9, 0.2, 0.7], [1, 0, 0], 0.5); // { tp: 1, fp: 1, fn: 0, tn: 1 }
+ * ```
+ */
 export function countsAt(
   scores: ArrayLike<number>,
   labels: ArrayLike<number>,
@@ -33,6 +57,11 @@ export function countsAt(
  * Precision, recall and F1 from counts. A ratio with nothing to count (no predicted
  * positives for precision, no actual positives for recall) is 0, as scikit-learn's default
  * `zero_division`; F1 is 0 when precision and recall both are.
+ *
+ * @example
+ * ```ts
+ * precisionRecallF1({ tp: 8, fp: 2, fn: 4, tn: 86 }); // { precision: 0.8, recall: 0.667, f1: 0.727 }
+ * ```
  */
 export function precisionRecallF1(c: BinaryCounts): PrecisionRecallF1 {
   const precision = c.tp + c.fp > 0 ? c.tp / (c.tp + c.fp) : 0;
@@ -45,6 +74,11 @@ export function precisionRecallF1(c: BinaryCounts): PrecisionRecallF1 {
  * Area under the ROC curve: the chance that a random positive scores above a random
  * negative, ties counting half (the Mann-Whitney U statistic with average ranks). NaN when
  * the labels hold only one class: the curve is undefined.
+ *
+ * @example
+ * ```ts
+ * rocAuc([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0]); // 0.75
+ * ```
  */
 export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
   const order = sortedIndices(scores, 'ascending');
@@ -72,6 +106,11 @@ export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): nu
 /**
  * Average precision as scikit-learn computes it: sum over thresholds (distinct scores, high
  * to low) of (R_k - R_{k-1}) P_k, tied scores entering together. NaN with no positives.
+ *
+ * @example
+ * ```ts
+ * averagePrecision([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0]); // (1 + 2/3) / 2 = 0.833...
+ * ```
  */
 export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
   const order = sortedIndices(scores, 'descending');
@@ -97,7 +136,14 @@ export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<nu
   return ap;
 }
 
-/** Mean of the finite values; NaN when there are none (e.g. every label undefined). */
+/**
+ * Mean of the finite values; NaN when there are none (e.g. every label undefined).
+ *
+ * @example
+ * ```ts
+ * meanDefined([0.8, Number.NaN, 0.6]); // 0.7
+ * ```
+ */
 export function meanDefined(values: readonly number[]): number {
   const defined = values.filter(Number.isFinite);
   return defined.length > 0 ? defined.reduce((a, b) => a + b, 0) / defined.length : Number.NaN;

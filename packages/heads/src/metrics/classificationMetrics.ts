@@ -1,5 +1,14 @@
 import { meanDefined, precisionRecallF1 } from './binaryMetrics';
 
+/**
+ * Precision, recall, F1 and support of one class.
+ *
+ * @example
+ * ```ts
+ * const [red]: ClassMetrics[] = classificationMetrics([[5, 1], [2, 7]]).perClass;
+ * red?.support; // 6
+ * ```
+ */
 export interface ClassMetrics {
   precision: number;
   recall: number;
@@ -8,6 +17,15 @@ export interface ClassMetrics {
   support: number;
 }
 
+/**
+ * Accuracy, macro-F1, the confusion matrix and per-class numbers of a classification task.
+ *
+ * @example
+ * ```ts
+ * const m: ClassificationMetrics = classificationMetrics([[5, 1], [2, 7]]);
+ * console.log(m.accuracy, m.macroF1, m.perClass[1]?.recall); // 0.8, ..., 7/9
+ * ```
+ */
 export interface ClassificationMetrics {
   accuracy: number;
   /**
@@ -21,7 +39,14 @@ export interface ClassificationMetrics {
   labelled: number;
 }
 
-/** `confusion[true][predicted]` counts over the given examples. */
+/**
+ * `confusion[true][predicted]` counts over the given examples.
+ *
+ * @example
+ * ```ts
+ * confusionMatrix([0, 1, 1], [0, 1, 0], 2); // [[1, 1], [0, 1]]: confusion[true][predicted]
+ * ```
+ */
 export function confusionMatrix(
   predicted: ArrayLike<number>,
   actual: ArrayLike<number>,
@@ -36,7 +61,15 @@ export function confusionMatrix(
   return m;
 }
 
-/** Accuracy, macro-F1 and per-class precision/recall/F1 from a confusion matrix. */
+/**
+ * Accuracy, macro-F1 and per-class precision/recall/F1 from a confusion matrix.
+ *
+ * @example
+ * ```ts
+ * const m = classificationMetrics(confusionMatrix([0, 1, 1, 0], [0, 1, 0, 0], 2));
+ * m.accuracy; // 0.75
+ * ```
+ */
 export function classificationMetrics(confusion: number[][]): ClassificationMetrics {
   const k = confusion.length;
   let correct = 0;

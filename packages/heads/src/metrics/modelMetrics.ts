@@ -4,7 +4,15 @@ import type { TaskHead } from '../heads/taskHead';
 import type { MultiTaskModel } from '../model/multiTaskModel';
 import { type TaskMetricsAccumulator, type TaskReport, taskMetrics } from './taskMetrics';
 
-/** The full per-task report of an evaluation. */
+/**
+ * The full per-task report of an evaluation.
+ *
+ * @example
+ * ```ts
+ * const { report } = await trainer.evaluate(testData);
+ * const tasks = (report as ModelReport).tasks; // e.g. tasks.presence.mean.mAP
+ * ```
+ */
 export interface ModelReport {
   tasks: Record<string, TaskReport>;
 }
@@ -13,6 +21,12 @@ export interface ModelReport {
  * Metrics of every task of a multi-task model over the batches of one pass (the Trainer's
  * `evaluate` and validation use it). Multi-label decisions use the model's thresholds.
  * Scalars are named `<task>/<metric>`: `presence/mAP`, `lightColour/macroF1`, `carCount/mae`.
+ *
+ * @example
+ * ```ts
+ * const metrics = modelMetrics(model); // what the Trainer evaluates with by default
+ * const trainer = new Trainer({ model, plan, metrics });
+ * ```
  */
 export function modelMetrics(
   model: MultiTaskModel,

@@ -13,6 +13,15 @@ import {
 } from './classificationMetrics';
 import { type RegressionMetrics, regressionMetrics } from './regressionMetrics';
 
+/**
+ * The evaluation report of one label of a multi-label task, at its decision threshold.
+ *
+ * @example
+ * ```ts
+ * const r = report.tasks.presence;
+ * if (r?.kind === 'multiLabel') for (const l of r.labels) console.log(l.label, l.threshold, l.f1, l.auc);
+ * ```
+ */
 export interface LabelReport {
   label: string;
   /** The decision threshold precision, recall and F1 are taken at. */
@@ -28,6 +37,15 @@ export interface LabelReport {
   labelled: number;
 }
 
+/**
+ * The evaluation report of a multi-label task: one {@link LabelReport} per label and their means.
+ *
+ * @example
+ * ```ts
+ * const r = report.tasks.presence;
+ * if (r?.kind === 'multiLabel') console.log(r.mean.mAP, r.mean.auc);
+ * ```
+ */
 export interface MultiLabelReport {
   kind: 'multiLabel';
   labels: LabelReport[];
@@ -35,26 +53,71 @@ export interface MultiLabelReport {
   mean: { precision: number; recall: number; f1: number; auc: number; mAP: number };
 }
 
+/**
+ * The evaluation report of a classification task: its metrics with the class names.
+ *
+ * @example
+ * ```ts
+ * const r = report.tasks.lightColour;
+ * if (r?.kind === 'classification') console.log(r.classes, r.accuracy, r.confusion);
+ * ```
+ */
 export interface ClassificationReport extends ClassificationMetrics {
   kind: 'classification';
   classes: readonly string[];
 }
 
+/**
+ * The evaluation report of a regression task: metrics per output and their means.
+ *
+ * @example
+ * ```ts
+ * const r = report.tasks.carCount;
+ * if (r?.kind === 'regression') console.log(r.mean.mae, r.outputs[0]?.r2);
+ * ```
+ */
 export interface RegressionReport {
   kind: 'regression';
   outputs: (RegressionMetrics & { name: string })[];
   mean: { mae: number; rmse: number; r2: number };
 }
 
+/**
+ * The evaluation report of one task; `kind` tells which.
+ *
+ * @example
+ * ```ts
+ * for (const [task, r] of Object.entries(report.tasks)) {
+ *   if (r.kind === 'regression') console.log(task, r.mean.mae);
+ * }
+ * ```
+ */
 export type TaskReport = MultiLabelReport | ClassificationReport | RegressionReport;
 
-/** Labelled (score, target) pairs per label, as collected from batches. */
+/**
+ * Labelled (score, target) pairs per label, as collected from batches.
+ *
+ * @example
+ * ```ts
+ * const [first]: LabelScores[] = taskMetrics(head).pairs();
+ * bestF1Threshold(first?.scores ?? [], first?.targets ?? []);
+ * ```
+ */
 export interface LabelScores {
   scores: number[];
   targets: number[];
 }
 
-/** Accumulates one task's predictions over batches (host arrays, labelled entries only). */
+/**
+ * Accumulates one task's predictions over batches (host arrays, labelled entries only).
+ *
+ * @example
+ * ```ts
+ * const acc: TaskMetricsAccumulator = taskMetrics(regression({ outputs: 1 }));
+ * acc.add([2.5, 4], [3, 0], [1, 0]); // the second target is missing
+ * acc.result().scalars; // { mae: 0.5, rmse: 0.5, ... }
+ * ```
+ */
 export interface TaskMetricsAccumulator {
   /**
    * `predictions` are the head's probabilities or values, `[batch, units]` flattened;
@@ -67,7 +130,16 @@ export interface TaskMetricsAccumulator {
   pairs(): LabelScores[];
 }
 
-/** The metrics accumulator for a head; multi-label decisions use `thresholds` (per label). */
+/**
+ * The metrics accumulator for a head; multi-label decisions use `thresholds` (per label).
+ *
+ * @example
+ * ```ts
+ * const acc = taskMetrics(multiLabel({ labels: ['car', 'bus'] }), [0.5, 0.3]);
+ * acc.add([0.9, 0.2, 0.4, 0.6], [1, 0, 0, 1], [1, 1, 1, 0]); // 2 examples, flattened
+ * const { scalars, report } = acc.result();
+ * ```
+ */
 export function taskMetrics(
   head: TaskHead,
   thresholds?: readonly number[],

@@ -1,3 +1,11 @@
+/**
+ * A decision threshold chosen to maximise F1, with the F1 it reached.
+ *
+ * @example
+ * ```ts
+ * const { threshold, f1 }: TunedThreshold = bestF1Threshold([0.9, 0.4, 0.35, 0.1], [1, 1, 0, 0]);
+ * ```
+ */
 export interface TunedThreshold {
   threshold: number;
   /** F1 at that threshold on the data it was tuned on (NaN when there were no positives). */
@@ -10,6 +18,11 @@ export interface TunedThreshold {
  * does not sit on a training example; predicting everything positive uses the lowest score.
  * Of equally good thresholds the highest wins (fewer false alarms). Without positives F1 is
  * undefined and `fallback` is kept.
+ *
+ * @example
+ * ```ts
+ * bestF1Threshold([0.9, 0.4, 0.35, 0.1], [1, 1, 0, 0]); // { threshold: 0.375, f1: 1 }
+ * ```
  */
 export function bestF1Threshold(
   scores: ArrayLike<number>,

@@ -9,6 +9,12 @@ import { bestF1Threshold, type TunedThreshold } from './thresholds';
  * (validation data, never the test split), stores them in the model (so `describe()` and the
  * saved `graft.json` carry them) and returns them with the F1 each reached. A label with no
  * positive example keeps its current threshold.
+ *
+ * @example
+ * ```ts
+ * const tuned = await tuneThresholds(model, validationSource);
+ * tuned.presence?.map((t) => t.threshold); // stored in the model and in graft.json
+ * ```
  */
 export async function tuneThresholds(
   model: MultiTaskModel,

@@ -2,7 +2,17 @@ import { Dense, type Param } from '@graft/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TaskHead } from '../heads/taskHead';
 
-/** A head's layers: optional hidden ReLU layers, then the output layer. */
+/**
+ * A head's layers: optional hidden ReLU layers, then the output layer.
+ *
+ * @example
+ * ```ts
+ * // multiTaskModel builds one per task; its params are named `<task>_output/kernel`, ...
+ * function rawOutputs(net: HeadNetwork, pooled: tf.Tensor): tf.Tensor {
+ *   return net.apply(pooled, { training: false, dropoutSeed: 0 }); // [batch, units]
+ * }
+ * ```
+ */
 export interface HeadNetwork {
   readonly params: Param[];
   /** Pooled features `[batch, inputUnits]` -> raw outputs `[batch, units]`. */

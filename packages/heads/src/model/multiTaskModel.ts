@@ -16,6 +16,18 @@ import { type HeadNetwork, headNetwork } from './headNetwork';
 import { checkTaskSpecs, type TaskSpecLike } from './taskSpecs';
 import type { Trunk } from './trunk';
 
+/**
+ * Options of {@link multiTaskModel}: the shared trunk, one head per task, and a seed.
+ *
+ * @example
+ * ```ts
+ * const options: MultiTaskModelOptions = {
+ *   backbone: pretrainedBackbone(),
+ *   tasks: { presence: multiLabel({ labels: ['car', 'bus'] }) },
+ *   seed: 1,
+ * };
+ * ```
+ */
 export interface MultiTaskModelOptions {
   /** The shared trunk: a core `BlockNetwork` or `Backbone`. */
   backbone: Trunk;
@@ -25,7 +37,15 @@ export interface MultiTaskModelOptions {
   seed?: number;
 }
 
-/** What `graft.json` records about the heads. */
+/**
+ * What `graft.json` records about the heads.
+ *
+ * @example
+ * ```ts
+ * const { tasks }: MultiTaskDescription = model.describe();
+ * tasks.presence?.attachedTo; // 'out_relu' on MobileNetV2 unless attachAt says otherwise
+ * ```
+ */
 export interface MultiTaskDescription {
   tasks: Record<
     string,
@@ -37,6 +57,13 @@ export interface MultiTaskDescription {
  * Hard parameter sharing: one trunk, one head per task, trained together by core's
  * `Trainer`. It is a `TrainableModel` (params, forward, masked loss, metrics) and a
  * `@graft/freeze` `FreezableModel` (params, trunk blocks).
+ *
+ * @example
+ * ```ts
+ * const model: MultiTaskModel = multiTaskModel({ backbone, tasks: { carCount: regression({ outputs: 1 }) } });
+ * const { carCount } = model.predict(x); // values, inference mode
+ * model.dispose();
+ * ```
  */
 export interface MultiTaskModel extends TrainableModel {
   readonly backbone: Trunk;
@@ -61,6 +88,21 @@ export interface MultiTaskModel extends TrainableModel {
 
 const TASK_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * One network, several heads: a shared trunk (`Backbone` or `BlockNetwork`) and one head per
+ * task, trained together by core's `Trainer`, missing labels masked out of each task's loss.
+ *
+ * @example
+ * ```ts
+ * const model = multiTaskModel({
+ *   backbone: pretrainedBackbone(),
+ *   tasks: {
+ *     presence: multiLabel({ labels: ['pedestrian', 'car'], pooling: 'max' }),
+ *     carCount: regression({ outputs: 1 }),
+ *   },
+ * });
+ * ```
+ */
 export function multiTaskModel(options: MultiTaskModelOptions): MultiTaskModel {
   const { backbone: trunk, tasks: heads } = options;
   const seed = options.seed ?? 0;

@@ -7,13 +7,29 @@ import type { HeadOptions, TaskHead } from '../heads/taskHead';
 /**
  * What a dataset says about one task (structurally `@graft/datasets`' `TaskSpec`; heads does
  * not depend on datasets).
+ *
+ * @example
+ * ```ts
+ * const specs: Record<string, TaskSpecLike> = {
+ *   presence: { kind: 'multiLabel', labels: ['car', 'bus'] },
+ *   carCount: { kind: 'regression', outputs: 1 },
+ * };
+ * const heads = headsFor(specs, { hidden: [32] });
+ * ```
  */
 export type TaskSpecLike =
   | { readonly kind: 'multiLabel'; readonly labels: readonly string[] }
   | { readonly kind: 'classification'; readonly classes: readonly string[] }
   | { readonly kind: 'regression'; readonly outputs: number };
 
-/** One head per task spec, with the same head options for all (linear heads by default). */
+/**
+ * One head per task spec, with the same head options for all (linear heads by default).
+ *
+ * @example
+ * ```ts
+ * const model = multiTaskModel({ backbone, tasks: headsFor(dataset.tasks, { hidden: [64] }) });
+ * ```
+ */
 export function headsFor(
   specs: Readonly<Record<string, TaskSpecLike>>,
   options: HeadOptions = {},
@@ -32,6 +48,11 @@ export function headsFor(
  * Throws unless the data has every head's task with the same kind and label set (names and
  * order): TASK_NOT_FOUND, TARGET_MISMATCH (kind or output count) or LABELS_MISMATCH. Tasks
  * the data has and the model lacks are fine: a model may train a subset.
+ *
+ * @example
+ * ```ts
+ * checkTaskSpecs(model.heads, dataset.tasks); // throws LABELS_MISMATCH if the labels differ
+ * ```
  */
 export function checkTaskSpecs(
   heads: Readonly<Record<string, TaskHead>>,

@@ -4,6 +4,12 @@ import type * as tf from '@tensorflow/tfjs-core';
 /**
  * What a multi-task model needs of its shared trunk: core's `BlockNetwork` (built-in
  * architectures) and `Backbone` (loaded or shipped models) both qualify.
+ *
+ * @example
+ * ```ts
+ * const trunk: Trunk = pretrainedBackbone(); // or a BlockNetwork from createBackbone(...)
+ * const model = multiTaskModel({ backbone: trunk, tasks });
+ * ```
  */
 export interface Trunk {
   readonly inputShape: Shape;

@@ -1,6 +1,14 @@
 import { type GradientStrategy, gradientsOfCombinedLoss, weightedSum } from '@graft/core';
 import { GraftError } from '@graft/errors';
 
+/**
+ * Options of {@link dwa}: the softmax temperature.
+ *
+ * @example
+ * ```ts
+ * const trainer = new Trainer({ model, plan, strategy: dwa({ temperature: 2 } satisfies DwaOptions) });
+ * ```
+ */
 export interface DwaOptions {
   /** Softmax temperature T; larger is closer to equal weights. Default 2, as in the paper. */
   temperature?: number;
@@ -11,6 +19,11 @@ export interface DwaOptions {
  * last epoch gets more weight in the next. With r_t = L_t(e-1) / L_t(e-2) (mean epoch
  * losses), w_t = K exp(r_t / T) / sum_i exp(r_i / T), K the number of tasks; the first two
  * epochs use equal weights. A task with no labels in one of those epochs counts as r = 1.
+ *
+ * @example
+ * ```ts
+ * const trainer = new Trainer({ model, plan, strategy: dwa({ temperature: 2 }) });
+ * ```
  */
 export function dwa(options: DwaOptions = {}): GradientStrategy {
   const temperature = options.temperature ?? 2;

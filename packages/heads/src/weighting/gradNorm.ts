@@ -9,6 +9,16 @@ import { GraftError } from '@graft/errors';
 import * as tf from '@tensorflow/tfjs-core';
 import { taskGradients } from './perTaskGradients';
 
+/**
+ * Options of {@link gradNorm}: the restoring force, the weights' learning rate, and how often
+ * they update.
+ *
+ * @example
+ * ```ts
+ * const options: GradNormOptions = { alpha: 1.5, learningRate: 0.025, every: 4 };
+ * const trainer = new Trainer({ model, plan, strategy: gradNorm(options) });
+ * ```
+ */
 export interface GradNormOptions {
   /** Restoring force toward equal training rates. Default 1.5 (the paper's NYUv2 setting). */
   alpha?: number;
@@ -32,6 +42,11 @@ export interface GradNormOptions {
  *
  * Cost: on update steps, one extra forward pass per task (backward only down to that layer).
  * Without a trainable shared parameter there is nothing to balance and the weights stay equal.
+ *
+ * @example
+ * ```ts
+ * const trainer = new Trainer({ model, plan, strategy: gradNorm({ alpha: 1.5 }) });
+ * ```
  */
 export function gradNorm(options: GradNormOptions = {}): GradientStrategy {
   const alpha = options.alpha ?? 1.5;

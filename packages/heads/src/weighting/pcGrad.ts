@@ -7,6 +7,14 @@ import type {
 import * as tf from '@tensorflow/tfjs-core';
 import { type TaskGradients, taskGradients } from './perTaskGradients';
 
+/**
+ * Options of {@link pcGrad}: the seed of the random projection order.
+ *
+ * @example
+ * ```ts
+ * const trainer = new Trainer({ model, plan, strategy: pcGrad({ seed: 1 } satisfies PcGradOptions) });
+ * ```
+ */
 export interface PcGradOptions {
   /** Seeds the per-step random order in which each task's gradient is projected. Default 0. */
   seed?: number;
@@ -21,6 +29,11 @@ export interface PcGradOptions {
  * Cost: one forward and backward pass per task (tfjs keeps no tape between gradient calls).
  * The projections are done on the T x T Gram matrix of the task gradients (one matmul and
  * one read), then one weighted sum per shared parameter.
+ *
+ * @example
+ * ```ts
+ * const trainer = new Trainer({ model, plan, strategy: pcGrad({ seed: 1 }) });
+ * ```
  */
 export function pcGrad(options: PcGradOptions = {}): GradientStrategy {
   const seed = options.seed ?? 0;

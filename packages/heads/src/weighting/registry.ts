@@ -7,7 +7,15 @@ import { type PcGradOptions, pcGrad } from './pcGrad';
 import { type StaticWeightsOptions, staticWeights } from './staticWeights';
 import { type UncertaintyOptions, uncertainty } from './uncertainty';
 
-/** Options of each built-in strategy, by name. */
+/**
+ * Options of each built-in strategy, by name.
+ *
+ * @example
+ * ```ts
+ * const options: TaskWeightingOptions['dwa'] = { temperature: 2 };
+ * const strategy = taskWeighting('dwa', options);
+ * ```
+ */
 export interface TaskWeightingOptions {
   equal: Record<string, never>;
   static: StaticWeightsOptions;
@@ -17,6 +25,16 @@ export interface TaskWeightingOptions {
   pcgrad: PcGradOptions;
 }
 
+/**
+ * The name of a built-in task-weighting strategy: `equal`, `static`, `uncertainty`, `dwa`,
+ * `gradnorm` or `pcgrad`.
+ *
+ * @example
+ * ```ts
+ * const name: TaskWeightingName = 'uncertainty';
+ * const strategy = taskWeighting(name);
+ * ```
+ */
 export type TaskWeightingName = keyof TaskWeightingOptions;
 
 type Factory = (options: never) => GradientStrategy;
@@ -34,7 +52,15 @@ const registry = new Map<string, Factory>([
   ['pcgrad', pcGrad as Factory],
 ]);
 
-/** A task-weighting / gradient strategy by name, e.g. `taskWeighting('dwa', { temperature: 2 })`. */
+/**
+ * A task-weighting / gradient strategy by name, e.g. `taskWeighting('dwa', { temperature: 2 })`.
+ *
+ * @example
+ * ```ts
+ * const strategy = taskWeighting('static', { weights: { presence: 1, carCount: 0.5 } });
+ * const trainer = new Trainer({ model, plan, strategy });
+ * ```
+ */
 export function taskWeighting<N extends TaskWeightingName>(
   name: N,
   ...options: TaskWeightingOptions[N] extends Record<string, never>
@@ -55,7 +81,15 @@ export function taskWeighting(name: string, options?: unknown): GradientStrategy
   return (factory as (o: unknown) => GradientStrategy)(options ?? {});
 }
 
-/** Adds a strategy under `name` (for strategies outside graft). */
+/**
+ * Adds a strategy under `name` (for strategies outside graft).
+ *
+ * @example
+ * ```ts
+ * registerTaskWeighting('halfFirst', () => staticWeights({ weights: { presence: 0.5, carCount: 1 } }));
+ * taskWeightingNames().includes('halfFirst'); // true
+ * ```
+ */
 export function registerTaskWeighting(
   name: string,
   factory: (options: never) => GradientStrategy,
@@ -72,7 +106,14 @@ export function registerTaskWeighting(
   registry.set(name, factory);
 }
 
-/** Names of every registered strategy. */
+/**
+ * Names of every registered strategy.
+ *
+ * @example
+ * ```ts
+ * taskWeightingNames(); // ['equal', 'static', 'uncertainty', 'dwa', 'gradnorm', 'pcgrad']
+ * ```
+ */
 export function taskWeightingNames(): string[] {
   return [...registry.keys()];
 }

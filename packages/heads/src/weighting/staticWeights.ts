@@ -1,12 +1,28 @@
 import { type GradientStrategy, gradientsOfCombinedLoss, weightedSum } from '@graft/core';
 import { GraftError } from '@graft/errors';
 
+/**
+ * Options of {@link staticWeights}: one fixed weight per task.
+ *
+ * @example
+ * ```ts
+ * const options: StaticWeightsOptions = { weights: { presence: 1, carCount: 0.5 } };
+ * const trainer = new Trainer({ model, plan, strategy: staticWeights(options) });
+ * ```
+ */
 export interface StaticWeightsOptions {
   /** A fixed weight per task name, >= 0; every task must be named. */
   weights: Readonly<Record<string, number>>;
 }
 
-/** Fixed, hand-chosen task weights: loss = sum_t w_t L_t. */
+/**
+ * Fixed, hand-chosen task weights: loss = sum_t w_t L_t.
+ *
+ * @example
+ * ```ts
+ * const strategy = staticWeights({ weights: { presence: 1, lightColour: 2, carCount: 0.5 } });
+ * ```
+ */
 export function staticWeights(options: StaticWeightsOptions): GradientStrategy {
   const { weights } = options;
   let tasks: readonly string[] = [];

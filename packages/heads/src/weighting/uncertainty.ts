@@ -6,6 +6,14 @@ import {
 } from '@graft/core';
 import * as tf from '@tensorflow/tfjs-core';
 
+/**
+ * Options of {@link uncertainty}: the starting log-variance of every task.
+ *
+ * @example
+ * ```ts
+ * const strategy = uncertainty({ initialLogVariance: 0 } satisfies UncertaintyOptions);
+ * ```
+ */
 export interface UncertaintyOptions {
   /** Starting log-variance s_t of every task. Default 0 (weight 0.5). */
   initialLogVariance?: number;
@@ -17,6 +25,11 @@ export interface UncertaintyOptions {
  * optimum is exp(s_t) = L_t, so a task whose loss stays high (noisy labels) ends with a low
  * weight 0.5 exp(-s_t), and the s_t term stops every weight from collapsing to 0. The same
  * form is used for every task kind, as LibMTL does.
+ *
+ * @example
+ * ```ts
+ * const trainer = new Trainer({ model, plan, strategy: uncertainty() }); // learns one weight per task
+ * ```
  */
 export function uncertainty(options: UncertaintyOptions = {}): GradientStrategy {
   const initial = options.initialLogVariance ?? 0;
