@@ -97,6 +97,8 @@ export type { Monitor, MonitorMode } from './train/callbacks/monitor';
 export type { ProgressOptions } from './train/callbacks/progress';
 export { formatEpoch, progress } from './train/callbacks/progress';
 export type { TrainerCallback, TrainingControl } from './train/callbacks/trainerCallback';
+export type { FeatureCacheMode } from './train/featureCachePass';
+export { DEFAULT_FEATURE_CACHE_BYTES } from './train/featureCachePass';
 export type {
   GradientStrategy,
   GradientStrategyContext,
@@ -120,10 +122,12 @@ export {
 } from './train/schedules';
 export type {
   BatchNormMode,
+  FeatureSplit,
   ForwardOptions,
   ModelOutputs,
   TaskLossFunction,
   TrainableModel,
+  TrunkFeatures,
 } from './train/trainableModel';
 export type { TrainableDecision, TrainablePlan } from './train/trainablePlan';
 export { applyPlan } from './train/trainablePlan';

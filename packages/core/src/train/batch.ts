@@ -12,6 +12,16 @@ export interface Batch {
   readonly targets: Readonly<Record<string, tf.Tensor>>;
   /** Per task name, 1 where the target is known, 0 where it is missing. */
   readonly mask: Readonly<Record<string, tf.Tensor>>;
+  /**
+   * A stable id per example (row of `x`), the same on every pass. With `augmented: false`,
+   * it lets the Trainer cache trunk features per example while the trunk is frozen.
+   */
+  readonly ids?: readonly string[];
+  /**
+   * Whether `x` carries random augmentation (different pixels on each pass). The feature
+   * cache is used only for batches that say `false`: cached features would freeze one draw.
+   */
+  readonly augmented?: boolean;
 }
 
 /** Something that yields batches, synchronously or not. */

@@ -53,4 +53,36 @@ export interface TrainableModel {
   readonly loss?: TaskLossFunction;
   /** The model's own metrics, used by `evaluate` when the Trainer is given none. */
   metrics?(): BatchMetrics;
+  /**
+   * How the model splits into a shared trunk and the heads after it. With it, the Trainer can
+   * run the trunk once per example and train the heads on cached features while a plan
+   * freezes the whole trunk (see `TrainerOptions.featureCache`). Optional: without it every
+   * step runs the whole model.
+   */
+  readonly featureSplit?: FeatureSplit;
+}
+
+/** Per name, trunk features for a batch: `[batch, ...shape]` (what the heads read). */
+export type TrunkFeatures = Readonly<Record<string, tf.Tensor>>;
+
+/**
+ * A model's trunk / heads split: `fromFeatures(features(x), options)` must equal
+ * `forward(x, options)` whenever `trunkVariesInTraining(options.batchNormModes)` is undefined
+ * and no trunk parameter is trainable.
+ */
+export interface FeatureSplit {
+  /** Every parameter `features` reads (the trunk's weights and batch-norm statistics). */
+  readonly trunkParams: readonly Param[];
+  /** The trunk in inference mode: what the heads read, per name. */
+  features(x: tf.Tensor): TrunkFeatures;
+  /** The heads on given trunk features (training options apply to the heads only). */
+  fromFeatures(features: TrunkFeatures, options: ForwardOptions): ModelOutputs;
+  /**
+   * Why the trunk's training-mode pass under these batch-norm modes would differ from
+   * `features` (a batch norm in `train` mode, a dropout layer), or undefined when it would
+   * not, so cached features are exact.
+   */
+  trunkVariesInTraining(
+    batchNormModes: ReadonlyMap<string, BatchNormMode> | undefined,
+  ): string | undefined;
 }

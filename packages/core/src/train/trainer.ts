@@ -5,6 +5,12 @@ import { type Batch, batchTensors, knownBatchCount, passOver, type TrainingData 
 import type { BatchMetrics } from './batchMetrics';
 import type { TrainerCallback, TrainingControl } from './callbacks/trainerCallback';
 import {
+  type CachedForward,
+  DEFAULT_FEATURE_CACHE_BYTES,
+  type FeatureCacheMode,
+  FeatureCachePass,
+} from './featureCachePass';
+import {
   equalWeights,
   type GradientStrategy,
   type GradientStrategyContext,
@@ -44,6 +50,15 @@ export interface TrainerOptions {
   metrics?: () => BatchMetrics;
   /** Receives warnings (a task without labels for a whole epoch). Default `console.warn`. */
   onWarning?: (message: string) => void;
+  /**
+   * Train the heads on cached trunk features while the plan freezes the whole trunk and the
+   * batches are un-augmented with stable ids (`auto`, the default), or never (`off`).
+   */
+  featureCache?: FeatureCacheMode;
+  /** Host memory the feature cache may use. Default 512 MiB. */
+  featureCacheBytes?: number;
+  /** Receives notes on what the Trainer decided (feature cache on or off, and why). Default: none. */
+  onInfo?: (message: string) => void;
 }
 
 export interface FitOptions {
@@ -99,6 +114,8 @@ export class Trainer {
   private readonly clipNorm: number;
   private readonly metrics: (() => BatchMetrics) | undefined;
   private readonly warn: (message: string) => void;
+  private readonly featureCache: { mode: FeatureCacheMode; maxBytes: number };
+  private readonly info: (message: string) => void;
   private readonly statistics: Param[];
   private activePlan: TrainablePlan | undefined;
   private lrScales = new Map<string, number>();
@@ -140,6 +157,11 @@ export class Trainer {
     this.metrics =
       options.metrics ?? (model.metrics ? () => model.metrics?.() as BatchMetrics : undefined);
     this.warn = options.onWarning ?? ((m) => console.warn(m));
+    this.info = options.onInfo ?? (() => {});
+    this.featureCache = {
+      mode: options.featureCache ?? 'auto',
+      maxBytes: options.featureCacheBytes ?? DEFAULT_FEATURE_CACHE_BYTES,
+    };
     this.statistics = model.params.filter((p) => isMovingStatistic(p.kind));
     this.cursor = newCursor(model.tasks.length);
   }
@@ -209,12 +231,14 @@ export class Trainer {
       state: () => this.state(),
     };
     for (const cb of callbacks) await cb.onTrainBegin?.(control);
+    const cache = new FeatureCachePass(this.model, { ...this.featureCache, log: this.info });
     const firstEpoch = cursor.epoch;
     for (let epoch = firstEpoch; epoch < epochs && stopReason === undefined; epoch++) {
       // A resumed epoch keeps its running sums and skips the batches it already trained on.
       const skip = epoch === firstEpoch && resume ? cursor.batch : 0;
       if (skip === 0) startEpoch(cursor, epoch);
       this.prepareEpoch(epoch);
+      cache.beginEpoch(epoch, this.activePlan);
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch, control);
       const started = performance.now();
       const tasks = this.model.tasks;
@@ -227,7 +251,7 @@ export class Trainer {
         }
         let result: StepResult;
         try {
-          result = this.trainStep(batch, epoch, cursor.scheduleStep, totalSteps);
+          result = this.trainStep(batch, epoch, cursor.scheduleStep, totalSteps, cache);
         } finally {
           if (owned) tf.dispose(batchTensors(batch));
         }
@@ -291,6 +315,7 @@ export class Trainer {
       startEpoch(cursor, epoch + 1);
       for (const cb of callbacks) await cb.onEpochEnd?.(logs, control);
     }
+    cache.drop();
     if (stopReason !== undefined) history.stopReason = stopReason;
     for (const cb of callbacks) await cb.onTrainEnd?.(history, control);
     return history;
@@ -426,9 +451,17 @@ export class Trainer {
     };
   }
 
-  private trainStep(batch: Batch, epoch: number, runStep: number, totalSteps: number): StepResult {
+  private trainStep(
+    batch: Batch,
+    epoch: number,
+    runStep: number,
+    totalSteps: number,
+    cache?: FeatureCachePass,
+  ): StepResult {
     const sets = this.sets as TrainableSets;
     this.checkBatch(batch);
+    // While the trunk is frozen, the heads may train on cached trunk features.
+    const cached: CachedForward | undefined = cache?.featuresFor(batch);
     const step = this.globalStep + 1;
     const learningRate =
       this.optimizer.spec.learningRate * this.schedule.factor(runStep, totalSteps);
@@ -449,11 +482,14 @@ export class Trainer {
       taskLosses: () => {
         passes++;
         if (passes === 2) afterFirstPass = snapshotParams(this.statistics);
-        const outputs = this.model.forward(batch.x, {
+        const forwardOptions = {
           training: true,
           step,
           ...(batchNormModes ? { batchNormModes } : {}),
-        });
+        };
+        const outputs = cached
+          ? cached.forward(forwardOptions)
+          : this.model.forward(batch.x, forwardOptions);
         const losses = this.loss(outputs, batch);
         if (afterFirstPass) restoreParams(this.statistics, afterFirstPass);
         return losses;
@@ -497,6 +533,7 @@ export class Trainer {
       ]);
       beforeStep.dispose();
       afterFirstPass?.dispose();
+      cached?.dispose();
     }
   }
 

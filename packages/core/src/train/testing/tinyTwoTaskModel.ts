@@ -5,7 +5,7 @@ import type { Param } from '../../nn/param';
 import { seededRandom } from '../../nn/testHelpers';
 import type { Batch } from '../batch';
 import type { BatchMetrics } from '../batchMetrics';
-import type { ForwardOptions, ModelOutputs, TrainableModel } from '../trainableModel';
+import type { FeatureSplit, ForwardOptions, ModelOutputs, TrainableModel } from '../trainableModel';
 
 /**
  * Test-only: a two-task model built from core layers, so the Trainer is tested without
@@ -15,6 +15,9 @@ import type { ForwardOptions, ModelOutputs, TrainableModel } from '../trainableM
 export interface TinyModel extends TrainableModel {
   readonly trunk: Dense;
   readonly norm: BatchNorm;
+  /** Examples the trunk has run on (whole forward passes and `featureSplit.features`). */
+  readonly trunkRuns: { images: number };
+  readonly featureSplit: FeatureSplit;
   dispose(): void;
 }
 
@@ -41,19 +44,35 @@ export function tinyTwoTaskModel(seed = 1): TinyModel {
     ...flag.params(),
     ...level.params(),
   ];
+  const trunkRuns = { images: 0 };
+  const trunkPass = (x: tf.Tensor, bnTraining: boolean) => {
+    trunkRuns.images += x.shape[0] ?? 0;
+    return tf.relu(norm.apply(trunk.apply(x, { training: bnTraining }), { training: bnTraining }));
+  };
+  const heads = (features: Readonly<Record<string, tf.Tensor>>, options: ForwardOptions) => {
+    const h = features.h as tf.Tensor;
+    return { flag: flag.apply(h, options), level: level.apply(h, options) };
+  };
   return {
     tasks: ['flag', 'level'],
     params,
     taskParams: { flag: flag.params(), level: level.params() },
     trunk,
     norm,
+    trunkRuns,
     forward(x: tf.Tensor, options: ForwardOptions): ModelOutputs {
       return tf.tidy(() => {
         const bnTraining =
           options.training && options.batchNormModes?.get('trunk_bn') !== 'inference';
-        const h = tf.relu(norm.apply(trunk.apply(x, options), { training: bnTraining }));
-        return { flag: flag.apply(h, options), level: level.apply(h, options) };
+        return heads({ h: trunkPass(x, bnTraining) }, options);
       });
+    },
+    featureSplit: {
+      trunkParams: [...trunk.params(), ...norm.params()],
+      features: (x) => tf.tidy(() => ({ h: trunkPass(x, false) })),
+      fromFeatures: (features, options) => tf.tidy(() => heads(features, options)),
+      trunkVariesInTraining: (modes) =>
+        modes?.get('trunk_bn') === 'inference' ? undefined : 'trunk_bn runs in train mode',
     },
     loss: (outputs, batch) => ({
       flag: maskedMean(
