@@ -132,6 +132,7 @@ for (let e = 0; e < (quick ? 3 : 5); e++) {
 }
 const mean = (xs) => xs.reduce((a, v) => a + v, 0) / xs.length;
 const uncachedMs = mean(uncached);
+const stepsPerEpoch = Math.ceil(examples / batchSize);
 const cachedMs = mean(cachedTimes);
 
 console.log(
@@ -144,13 +145,19 @@ console.log(
       head: `dense ${channels} -> 4 (presence, masked sigmoid cross-entropy), adam`,
       examples,
       batchSize,
+      stepsPerEpoch,
       uncachedEpochMs: Math.round(uncachedMs),
       cacheBuildMs: Math.round(buildMs),
       cachedEpochMs: +cachedMs.toFixed(1),
+      // A heads-only step: trunk forward (inference mode) + head step, vs the head step on
+      // cached features; both include batching the epoch's examples.
+      uncachedStepMs: +(uncachedMs / stepsPerEpoch).toFixed(2),
+      cachedStepMs: +(cachedMs / stepsPerEpoch).toFixed(2),
       speedup: +(uncachedMs / cachedMs).toFixed(1),
       cachedFeatureShape: cached.featureShape,
       headLossAfterCachedEpochs: +lastLoss.toFixed(4),
       tensorLeak: tf.memory().numTensors - tensorsBefore,
     },
+    max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   }),
 );

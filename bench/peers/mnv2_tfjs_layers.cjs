@@ -1,12 +1,14 @@
 // Peer baseline: a MobileNetV2 (alpha, size) fine-tune step with @tensorflow/tfjs-layers on a given backend.
-// usage: node mnv2_tfjs_layers.cjs BACKEND [alpha=0.35] [size=96] [batch=16] [steps=3]
+// usage: node mnv2_tfjs_layers.cjs BACKEND [alpha=0.35] [size=96] [batch=16] [steps=3] [train|infer]
+// train (default): `trainOnBatch` steps after one warm-up step. infer: `model.predict` on batch
+// 1 and on `batch` (steps iterations each after a warm-up), reading the result back.
 const tf = require('@tensorflow/tfjs-core');
 const L = require('@tensorflow/tfjs-layers'); // its Node bundle also registers gradients
 require('@tensorflow/tfjs-backend-cpu');
 require('@tensorflow/tfjs-backend-wasm');
-const [backend = 'cpu', alpha = 0.35, size = 96, batch = 16, steps = 3] = process.argv
-  .slice(2)
-  .map((v, i) => (i ? +v : v));
+const [backend = 'cpu', alpha = 0.35, size = 96, batch = 16, steps = 3, mode = 'train'] =
+  process.argv.slice(2).map((v, i) => (i === 0 || i === 5 ? v : +v));
+const maxRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 const mk = (v) => Math.max(8, Math.round(v / 8) * 8);
 function build() {
   const inp = L.input({ shape: [size, size, 3] });
@@ -57,6 +59,7 @@ function build() {
   await tf.setBackend(backend);
   await tf.ready();
   const model = build();
+  if (mode === 'infer') return infer(model);
   model.compile({ optimizer: tf.train.adam(1e-3), loss: 'binaryCrossentropy' });
   const xs = tf.randomUniform([batch, size, size, 3]),
     ys = tf.cast(tf.greater(tf.randomUniform([batch, 4]), 0.5), 'float32');
@@ -75,9 +78,44 @@ function build() {
         params: model.countParams(),
         step_s: +dt.toFixed(4),
         images_per_s: +(batch / dt).toFixed(2),
+        max_rss_mb: maxRssMb(),
       }),
     );
   } catch (e) {
     console.log(JSON.stringify({ peer: 'tfjs-layers', backend, error: e.message.slice(0, 120) }));
   }
 })();
+
+function infer(model) {
+  const results = [];
+  for (const b of [1, batch]) {
+    const xs = tf.randomUniform([b, size, size, 3]);
+    const run = () => {
+      const y = model.predict(xs);
+      y.dataSync();
+      y.dispose();
+    };
+    run(); // warm-up
+    const t = performance.now();
+    for (let i = 0; i < steps; i++) run();
+    const seconds = (performance.now() - t) / 1000;
+    results.push({
+      batch: b,
+      iterations: steps,
+      ms_per_batch: +((seconds * 1000) / steps).toFixed(2),
+      images_per_s: +((b * steps) / seconds).toFixed(1),
+    });
+    xs.dispose();
+  }
+  console.log(
+    JSON.stringify({
+      peer: 'tfjs-layers',
+      bench: 'mobilenetv2_inference',
+      backend,
+      alpha,
+      size,
+      results,
+      max_rss_mb: maxRssMb(),
+    }),
+  );
+}
