@@ -1,0 +1,254 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = resolve(__dirname, '../../dist/bin.js');
+
+function graft(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile('node', [BIN, ...args], { cwd, timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * 48 small PNGs (red / blue tint, a shape class, a size value) and a CSV with missing labels;
+ * 30% of them are the validation split every run is scored on.
+ */
+function writeFixture(dir: string): void {
+  mkdirSync(join(dir, 'img'), { recursive: true });
+  const rows = ['image,red,blue,shape,size'];
+  for (let i = 0; i < 48; i++) {
+    const png = new PNG({ width: 24, height: 24 });
+    const red = i % 2;
+    const blue = (i >> 1) % 2;
+    for (let p = 0; p < 24 * 24; p++) {
+      png.data[p * 4] = red ? 220 : 20;
+      png.data[p * 4 + 1] = (p * 7 + i) % 255;
+      png.data[p * 4 + 2] = blue ? 220 : 20;
+      png.data[p * 4 + 3] = 255;
+    }
+    writeFileSync(join(dir, 'img', `${i}.png`), PNG.sync.write(png));
+    const redCell = i % 5 === 0 ? '?' : String(red);
+    const blueCell = i % 7 === 0 ? '' : String(blue);
+    const size = i % 3 === 0 ? 'NA' : (i / 48).toFixed(2);
+    rows.push(`img/${i}.png,${redCell},${blueCell},${i % 2 ? 'square' : 'round'},${size}`);
+  }
+  writeFileSync(join(dir, 'labels.csv'), `${rows.join('\n')}\n`);
+  writeFileSync(
+    join(dir, 'graft.yaml'),
+    `data: { adapter: manifest, path: labels.csv }
+backbone: { source: shipped, inputSize: 32 }
+split: { validation: 0.3, test: 0 }
+tasks:
+  colour: { kind: multiLabel, labels: [red, blue] }
+  shape: { kind: classification, classes: [round, square], head: { hidden: [8] } }
+  size: { kind: regression }
+epochs: 2
+batchSize: 8
+output: run
+`,
+  );
+}
+
+interface Stat {
+  mean: number | null;
+  sd: number;
+  n: number;
+  values: (number | null)[];
+}
+interface Row {
+  label: string;
+  trunk: string;
+  plan: string;
+  tasks: string[];
+  trainExamples: number;
+  metrics: Record<string, Stat>;
+  seconds: number;
+  trainableParams: number;
+  sameRunsAs?: string;
+}
+
+describe('graft compare (built CLI, subprocess)', () => {
+  let dir: string;
+  beforeAll(() => {
+    expect(existsSync(BIN), 'build first: npx turbo run build --filter=@graft/cli...').toBe(true);
+    dir = mkdtempSync(join(tmpdir(), 'graft-compare-e2e-'));
+    writeFixture(dir);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs the three studies, prints the tables and a verdict, and writes the run directory', async () => {
+    const r = await graft(
+      [
+        'compare',
+        'graft.yaml',
+        '--fractions',
+        '0.5,1',
+        '--policies',
+        'headsOnly,lastBlocks(2),ruleOfThumb',
+      ],
+      dir,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/data: 48 examples \(33 train \/ 15 validation/);
+    for (const title of [
+      'Transfer vs scratch',
+      'Multi-task vs one network per task',
+      'Freeze policies',
+    ]) {
+      expect(r.stdout).toContain(`\n${title}\nrun `);
+    }
+    expect(r.stdout).toMatch(/^scratch 50% +all +17 /m);
+    expect(r.stdout).toMatch(/^lastBlocks\(2\) +lastBlocks\(2\) +33 /m);
+    expect(r.stdout).toMatch(/\nverdict:\n {2}- /);
+
+    const out = join(dir, 'run-compare');
+    for (const f of ['compare.json', 'config.json', 'run.log', 'report.html']) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    const doc = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
+    expect(doc.tasks).toEqual([
+      { task: 'colour', kind: 'multiLabel', metric: 'AUC' },
+      { task: 'shape', kind: 'classification', metric: 'accuracy' },
+      { task: 'size', kind: 'regression', metric: 'R²' },
+    ]);
+    expect(doc.examples).toEqual({ train: 33, validation: 15 });
+    const transfer: Row[] = doc.transfer.rows;
+    expect(transfer.map((x) => `${x.label}:${x.trunk}:${x.trainExamples}`)).toEqual([
+      'transfer 50%:pretrained:17',
+      'scratch 50%:scratch:17',
+      'transfer 100%:pretrained:33',
+      'scratch 100%:scratch:33',
+    ]);
+    // The numbers come from the runs: a re-initialised trunk trains every weight and scores
+    // differently from the pre-trained one, and the verdict's deltas are the rows' differences.
+    expect(transfer[1]?.plan).toBe('all');
+    expect(transfer[1]?.trainableParams).toBeGreaterThan((transfer[0] as Row).trainableParams);
+    const mean = (row: Row | undefined, task: string) => row?.metrics[task]?.mean as number;
+    expect(
+      ['colour', 'shape', 'size'].some((t) => mean(transfer[2], t) !== mean(transfer[3], t)),
+    ).toBe(true);
+    for (const d of doc.transfer.differences) {
+      const [pre, scratch] = transfer.filter(
+        (x) => x.trainExamples === (d.fraction === 1 ? 33 : 17),
+      );
+      if (d.delta === null) continue;
+      expect(d.delta).toBeCloseTo(mean(pre, d.task) - mean(scratch, d.task), 10);
+    }
+    const multi: Row[] = doc.multiTask.rows;
+    expect(multi.map((x) => x.tasks.join('+'))).toEqual([
+      'colour+shape+size',
+      'colour',
+      'shape',
+      'size',
+    ]);
+    expect(multi[0]?.sameRunsAs).toBe('transfer 100%');
+    expect(doc.multiTask.differences).toHaveLength(3);
+    const policies: Row[] = doc.policies.rows;
+    expect(policies.map((x) => x.plan)).toEqual([
+      'headsOnly',
+      'lastBlocks(2)',
+      expect.stringMatching(/^ruleOfThumb -> /),
+    ]);
+    // lastBlocks(2) trains two trunk blocks more than headsOnly.
+    expect(policies[1]?.trainableParams).toBeGreaterThan((policies[0] as Row).trainableParams);
+    expect(doc.policies.best).toHaveLength(3);
+    expect(doc.verdict).toEqual([
+      ...doc.transfer.verdict,
+      ...doc.multiTask.verdict,
+      ...doc.policies.verdict,
+    ]);
+    for (const line of doc.verdict) expect(r.stdout).toContain(`  - ${line}`);
+    // Identical runs were trained once: 4 transfer + 3 single-task + lastBlocks(2) at most.
+    expect(doc.runsTrained).toBeLessThanOrEqual(8);
+    const log = readFileSync(join(out, 'run.log'), 'utf8');
+    expect(log.match(/\d+(\.\d+)? s\n/g)?.length).toBe(doc.runsTrained);
+
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html.match(/<svg[\s>]/g)?.length).toBe(3);
+    expect(html).not.toMatch(/<script/i);
+    expect((html.match(/(?:src|href)=["'][^"']+/g) ?? []).filter((u) => !u.includes('#'))).toEqual(
+      [],
+    );
+    expect(html).toContain('Does transfer help here?');
+  });
+
+  it('--json prints one JSON document, the content of compare.json; --seeds gives a spread', async () => {
+    const r = await graft(
+      [
+        'compare',
+        'graft.yaml',
+        '--studies',
+        'policies',
+        '--policies',
+        'headsOnly,all',
+        '--seeds',
+        '2',
+        '--epochs',
+        '1',
+        '--output',
+        'json-run',
+        '--json',
+      ],
+      dir,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const { type, runDir, ...doc } = JSON.parse(lines[0] as string);
+    expect(type).toBe('summary');
+    expect(runDir).toBe('json-run');
+    expect(doc).toEqual(JSON.parse(readFileSync(join(dir, 'json-run', 'compare.json'), 'utf8')));
+    expect(doc.seeds).toEqual([1, 2]);
+    expect(doc.epochs).toBe(1);
+    expect(doc.transfer.skipped).toMatch(/not asked for/);
+    expect(doc.transfer.rows).toEqual([]);
+    const all: Row = doc.policies.rows[1];
+    expect(all.label).toBe('all');
+    // Two seeds, two runs: head init and batch order differ, so the numbers do too.
+    expect(all.metrics.size?.values).toHaveLength(2);
+    expect(all.metrics.size?.values[0]).not.toBe(all.metrics.size?.values[1]);
+    expect(all.metrics.size?.sd).toBeGreaterThan(0);
+    expect(doc.runsTrained).toBe(4);
+  });
+
+  it('bad input: one clear line, non-zero exit', async () => {
+    const cases: [string[], RegExp][] = [
+      [
+        ['compare', 'graft.yaml', '--fractions', '0,1', '--output', 'never'],
+        /^graft: Training fraction 0 is not in \(0, 1\] \(--fractions\)/,
+      ],
+      [
+        ['compare', 'graft.yaml', '--policies', 'headsOnly,frozen', '--output', 'never'],
+        /^graft: Unknown freeze policy "frozen" \(--policies\)/,
+      ],
+      [
+        ['compare', 'graft.yaml', '--studies', 'transfer'],
+        /^graft: The run directory already exists \(run-compare\)/,
+      ],
+      [
+        ['compare', 'graft.yaml', '--set', 'split.validation=0', '--output', 'never'],
+        /^graft: compare scores every run on the validation split, which is empty/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await graft(args, dir);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines, args.join(' ')).toHaveLength(1);
+      expect(lines[0], args.join(' ')).toMatch(message);
+    }
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+});
