@@ -4,6 +4,11 @@ import type { TaskSpecs } from './taskSpec';
  * An image (or any array input) as graft's pipeline sees it before batching: a flat
  * Float32Array in HWC order with its shape. Images from adapters and generators are RGB (or
  * one grey channel) with values in [0, 1]; `normalize` maps them to a backbone's range.
+ *
+ * @example
+ * ```ts
+ * const input: ExampleInput = { data: new Float32Array(32 * 32 * 3), shape: [32, 32, 3] };
+ * ```
  */
 export interface ExampleInput {
   data: Float32Array;
@@ -14,12 +19,35 @@ export interface ExampleInput {
  * A target for one task (see `TaskSpec` for its form per kind). `null` means the label is
  * missing (a "?" in the source notes' label matrix): it contributes nothing to that task's
  * loss. Inside a multi-label (or multi-output) target, single entries may be `null` too.
+ *
+ * @example
+ * ```ts
+ * const presence: Target = [1, 0, null, 1]; // multi-label: the third label is missing
+ * const lightColour: Target = 2; // class index
+ * const carCount: Target = null; // missing
+ * ```
  */
 export type Target = number | readonly (number | null)[] | null;
 
-/** One target per task name. */
+/**
+ * One target per task name.
+ *
+ * @example
+ * ```ts
+ * const targets: Targets = { presence: [1, 0, 0, 1], lightColour: null, carCount: 2 };
+ * ```
+ */
 export type Targets = Readonly<Record<string, Target>>;
 
+/**
+ * One example: its id, its input, and one (possibly `null`) target per task.
+ *
+ * @example
+ * ```ts
+ * const example: Example = await data.get(0);
+ * console.log(example.id, example.input.shape, example.targets.presence); // e.g. [1, 0, null, 1]
+ * ```
+ */
 export interface Example {
   id: string;
   input: ExampleInput;
@@ -27,7 +55,14 @@ export interface Example {
   targets: Targets;
 }
 
-/** An example's id and targets without its input, for splits and label statistics. */
+/**
+ * An example's id and targets without its input, for splits and label statistics.
+ *
+ * @example
+ * ```ts
+ * const labels: ExampleLabels = data.labelsAt(0); // { id, targets }, no image decoded
+ * ```
+ */
 export interface ExampleLabels {
   id: string;
   targets: Targets;
@@ -36,6 +71,15 @@ export interface ExampleLabels {
 /**
  * The contract every adapter and generator returns: a known size, the tasks its targets are
  * for, and async iteration, so a dataset larger than memory can stream.
+ *
+ * @example
+ * ```ts
+ * async function countExamples(ds: Dataset): Promise<number> {
+ *   let n = 0;
+ *   for await (const example of ds) if (example.id) n++;
+ *   return n; // === ds.size
+ * }
+ * ```
  */
 export interface Dataset {
   readonly size: number;
@@ -53,6 +97,13 @@ export interface Dataset {
  * A dataset that can load any example by position. All of graft's adapters and generators
  * are indexed: inputs load on demand (so memory stays bounded), labels are known up front
  * (so splits and statistics never decode an image).
+ *
+ * @example
+ * ```ts
+ * const data: IndexedDataset = drivingScenes({ count: 100, seed: 1 });
+ * const example = await data.get(42);
+ * const { targets } = data.labelsAt(42); // labels without loading the input
+ * ```
  */
 export interface IndexedDataset extends Dataset {
   /** Loads example `index` (0 <= index < size); may read and decode a file. */
@@ -61,6 +112,15 @@ export interface IndexedDataset extends Dataset {
   labelsAt(index: number): ExampleLabels;
 }
 
+/**
+ * Whether a dataset loads examples by position (`get`, `labelsAt`): what splits, subsets and
+ * the feature cache need.
+ *
+ * @example
+ * ```ts
+ * if (isIndexed(data)) console.log(data.labelsAt(0));
+ * ```
+ */
 export function isIndexed(dataset: Dataset): dataset is IndexedDataset {
   const d = dataset as Partial<IndexedDataset>;
   return typeof d.get === 'function' && typeof d.labelsAt === 'function';

@@ -3,6 +3,20 @@ import type { IndexedDataset, Target } from './dataset';
 import { indexedDataset } from './indexedDataset';
 import { type TaskSpecs, targetProblem } from './taskSpec';
 
+/**
+ * Options of {@link fromArrays}: the input shape, the flat inputs, the task specs, the targets
+ * per task, and optional ids.
+ *
+ * @example
+ * ```ts
+ * const options: FromArraysOptions = {
+ *   inputShape: [2, 2, 1],
+ *   inputs: [new Float32Array([0, 1, 1, 0]), new Float32Array([1, 1, 0, 0])],
+ *   tasks: { isDiagonal: { kind: 'multiLabel', labels: ['diagonal'] } },
+ *   targets: { isDiagonal: [[1], [null]] },
+ * };
+ * ```
+ */
 export interface FromArraysOptions {
   /** Shape of one input, e.g. [32, 32, 3]. */
   inputShape: readonly number[];
@@ -19,6 +33,16 @@ export interface FromArraysOptions {
 /**
  * An in-memory dataset from arrays. Checks every length and every target up front so that a
  * mismatch is reported with the task and index, not as a shape error deep inside training.
+ *
+ * @example
+ * ```ts
+ * const data = fromArrays({
+ *   inputShape: [2, 2, 1],
+ *   inputs: [new Float32Array([0, 1, 1, 0]), new Float32Array([1, 1, 0, 0])],
+ *   tasks: { value: { kind: 'regression', outputs: 1 } },
+ *   targets: { value: [0.5, null] }, // the second label is missing
+ * });
+ * ```
  */
 export function fromArrays(options: FromArraysOptions): IndexedDataset {
   const { inputShape, inputs, targets, tasks } = options;

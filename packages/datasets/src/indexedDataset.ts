@@ -2,6 +2,21 @@ import { GraftError } from '@graft/errors';
 import type { Example, ExampleLabels, IndexedDataset } from './dataset';
 import type { TaskSpecs } from './taskSpec';
 
+/**
+ * What {@link indexedDataset} builds a dataset from: size, tasks, `get`, `labelsAt` and a
+ * description for errors.
+ *
+ * @example
+ * ```ts
+ * const parts: IndexedDatasetParts = {
+ *   size: labels.length,
+ *   tasks,
+ *   description: 'my dataset',
+ *   get: async (i) => ({ id: `${i}`, input: await load(i), targets: labels[i] }),
+ *   labelsAt: (i) => ({ id: `${i}`, targets: labels[i] }),
+ * };
+ * ```
+ */
 export interface IndexedDatasetParts {
   size: number;
   tasks: TaskSpecs;
@@ -15,6 +30,17 @@ export interface IndexedDatasetParts {
 /**
  * Builds an IndexedDataset from `get` and `labelsAt`, adding bounds checks and iteration in
  * index order, one example resident at a time.
+ *
+ * @example
+ * ```ts
+ * const data = indexedDataset({
+ *   size: 2,
+ *   tasks: { value: { kind: 'regression', outputs: 1 } },
+ *   description: 'two constant images',
+ *   get: async (i) => ({ id: `${i}`, input: { data: new Float32Array(4).fill(i), shape: [2, 2, 1] }, targets: { value: i } }),
+ *   labelsAt: (i) => ({ id: `${i}`, targets: { value: i } }),
+ * });
+ * ```
  */
 export function indexedDataset(parts: IndexedDatasetParts): IndexedDataset {
   const { size, description } = parts;

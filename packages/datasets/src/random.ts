@@ -2,6 +2,13 @@
  * A small, fast, seedable PRNG (mulberry32). Every random thing in graft's data pipeline
  * takes a seed so that the same seed gives the same run in Node and in the browser alike;
  * Math.random cannot be seeded.
+ *
+ * @example
+ * ```ts
+ * const rng: Rng = createRng(42);
+ * rng.next(); // uniform in [0, 1)
+ * rng.int(10); // 0..9
+ * ```
  */
 export interface Rng {
   /** Uniform in [0, 1). */
@@ -12,6 +19,15 @@ export interface Rng {
   shuffle<T>(items: T[]): T[];
 }
 
+/**
+ * A seeded random stream (mulberry32): the same seed gives the same numbers everywhere.
+ *
+ * @example
+ * ```ts
+ * const rng = createRng(1);
+ * const order = rng.shuffle([0, 1, 2, 3]);
+ * ```
+ */
 export function createRng(seed: number): Rng {
   let a = seed >>> 0;
   const next = (): number => {
@@ -40,6 +56,11 @@ export function createRng(seed: number): Rng {
  * Derives an independent 32-bit seed from a seed and any number of integers (an example
  * index, an epoch, a stream number), so that example i's randomness does not depend on which
  * examples were drawn before it: random access and streaming give the same bytes.
+ *
+ * @example
+ * ```ts
+ * const rng = createRng(mixSeed(seed, epoch, index)); // example `index`'s own stream this epoch
+ * ```
  */
 export function mixSeed(seed: number, ...parts: number[]): number {
   let h = fmix32((seed >>> 0) ^ 0x9e3779b9);

@@ -2,7 +2,14 @@ import { GraftError } from '@graft/errors';
 import type { IndexedDataset } from './dataset';
 import { indexedDataset } from './indexedDataset';
 
-/** The examples at `indices` (in that order) of an indexed dataset, loaded on demand. */
+/**
+ * The examples at `indices` (in that order) of an indexed dataset, loaded on demand.
+ *
+ * @example
+ * ```ts
+ * const firstHundred = subset(data, Array.from({ length: 100 }, (_, i) => i));
+ * ```
+ */
 export function subset(dataset: IndexedDataset, indices: readonly number[]): IndexedDataset {
   for (const i of indices) {
     if (!Number.isInteger(i) || i < 0 || i >= dataset.size) {

@@ -4,6 +4,17 @@ import { indexedDataset } from '../indexedDataset';
 import type { TaskSpecs } from '../taskSpec';
 import { type ByteSource, openByteSource } from './byteSource';
 
+/**
+ * Options of {@link idx}: the images file, the labels file, the task name and class names.
+ *
+ * @example
+ * ```ts
+ * const options: IdxOptions = {
+ *   images: 'mnist/train-images-idx3-ubyte.gz',
+ *   labels: 'mnist/train-labels-idx1-ubyte.gz',
+ * };
+ * ```
+ */
 export interface IdxOptions {
   /** IDX file of inputs, e.g. MNIST's `train-images-idx3-ubyte` (or its `.gz`). */
   images: string;
@@ -31,6 +42,15 @@ interface IdxHeader {
  * A dataset from MNIST's IDX format (images and labels). Images `[n, rows, cols]` become
  * `[rows, cols, 1]` inputs in [0, 1]; labels a classification task. Inputs are read from the
  * file when loaded (a chunk at a time), not held in memory; `.gz` files are inflated once.
+ *
+ * @example
+ * ```ts
+ * const digits = await idx({
+ *   images: 'mnist/train-images-idx3-ubyte.gz',
+ *   labels: 'mnist/train-labels-idx1-ubyte.gz',
+ * }); // inputs [28, 28, 1] in [0, 1]; task 'digit' with classes '0'..'9'
+ * const rgb = mapExamples(digits, [toChannels(3)]);
+ * ```
  */
 export async function idx(options: IdxOptions): Promise<IndexedDataset> {
   const task = options.task ?? 'digit';

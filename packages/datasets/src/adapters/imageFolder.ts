@@ -4,6 +4,15 @@ import type { TaskSpecs } from '../taskSpec';
 import { type FileDataset, type ImageRecord, imageRecordsDataset } from './imageRecords';
 import { emptySkipReport } from './skipReport';
 
+/**
+ * Options of {@link imageFolder}: the task name, channels, file extensions, and whether bad
+ * images are skipped.
+ *
+ * @example
+ * ```ts
+ * const options: ImageFolderOptions = { task: 'animal', channels: 3, skipInvalid: true };
+ * ```
+ */
 export interface ImageFolderOptions {
   /** Name of the classification task. Default `'class'`. */
   task?: string;
@@ -20,6 +29,12 @@ export interface ImageFolderOptions {
  * (`root/cat/1.png`, `root/dog/7.jpg`, ...). Classes are the sub-folder names in sorted
  * order; ids are paths relative to `root`. Node only (a browser cannot list a folder: use a
  * manifest of URLs there).
+ *
+ * @example
+ * ```ts
+ * const pets = await imageFolder('data/pets', { task: 'animal' }); // data/pets/cat/1.png, ...
+ * pets.tasks.animal; // { kind: 'classification', classes: ['cat', 'dog'] }
+ * ```
  */
 export async function imageFolder(
   root: string,

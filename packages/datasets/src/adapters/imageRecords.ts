@@ -13,7 +13,15 @@ export interface ImageRecord {
   labels: ExampleLabels;
 }
 
-/** A dataset read from files, with what `skipInvalid` left out. */
+/**
+ * A dataset read from files, with what `skipInvalid` left out.
+ *
+ * @example
+ * ```ts
+ * const data: FileDataset = await manifest('labels.csv', { tasks, skipInvalid: true });
+ * console.log(describeSkips(data.skipped));
+ * ```
+ */
 export interface FileDataset extends IndexedDataset {
   readonly skipped: SkipReport;
 }

@@ -13,7 +13,16 @@ import {
 } from './manifestRows';
 import { emptySkipReport, orSkip, recordSkip } from './skipReport';
 
-/** How a task's labels are laid out in a manifest's columns. */
+/**
+ * How a task's labels are laid out in a manifest's columns.
+ *
+ * @example
+ * ```ts
+ * const presence: ManifestTask = { kind: 'multiLabel', columns: ['car', 'pedestrian'] };
+ * const carCount: ManifestTask = { kind: 'regression', column: 'cars' };
+ * const data = await manifest('labels.csv', { tasks: { presence, carCount } });
+ * ```
+ */
 export type ManifestTask =
   /** One 0/1 column per label; labels are named after the columns unless `labels` is given. */
   | { kind: 'multiLabel'; columns: readonly string[]; labels?: readonly string[] }
@@ -23,6 +32,20 @@ export type ManifestTask =
   | { kind: 'regression'; column: string }
   | { kind: 'regression'; columns: readonly string[] };
 
+/**
+ * Options of {@link manifest}: each task's columns, the image and id columns, the format,
+ * which cell values mean "missing", where images are, and whether bad rows are skipped.
+ *
+ * @example
+ * ```ts
+ * const options: ManifestOptions = {
+ *   tasks: { lightColour: { kind: 'classification', column: 'light' } },
+ *   imageColumn: 'file',
+ *   missing: ['', '?'],
+ *   skipInvalid: true,
+ * };
+ * ```
+ */
 export interface ManifestOptions {
   /** Task name -> its columns. Key order is task order. */
   tasks: Readonly<Record<string, ManifestTask>>;
@@ -53,6 +76,20 @@ export interface ManifestOptions {
  * columns, each task declared as multi-label, classification or regression. Labels are read
  * and checked when the manifest loads; images are decoded when examples are loaded, so
  * memory stays bounded. Problems are GraftErrors naming the file, row and column.
+ *
+ * @example
+ * ```ts
+ * // labels.csv: image,car,pedestrian,light,cars
+ * //             a.png,1,0,red,2
+ * //             b.png,?,1,,?       (missing labels: "?" or empty)
+ * const data = await manifest('labels.csv', {
+ *   tasks: {
+ *     presence: { kind: 'multiLabel', columns: ['car', 'pedestrian'] },
+ *     lightColour: { kind: 'classification', column: 'light', classes: ['red', 'yellow', 'green'] },
+ *     carCount: { kind: 'regression', column: 'cars' },
+ *   },
+ * });
+ * ```
  */
 export async function manifest(file: string, options: ManifestOptions): Promise<FileDataset> {
   const skipInvalid = options.skipInvalid ?? false;

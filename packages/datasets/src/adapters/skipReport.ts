@@ -1,5 +1,14 @@
 import { type GraftError, type GraftErrorCode, isGraftError } from '@graft/errors';
 
+/**
+ * One example `skipInvalid` left out: where, the error code, and why.
+ *
+ * @example
+ * ```ts
+ * const data = await imageFolder('photos', { skipInvalid: true });
+ * for (const s of data.skipped.examples) console.log(s.where, s.code, s.reason);
+ * ```
+ */
 export interface SkippedExample {
   /** File, row and column, as the error named them. */
   where: string;
@@ -7,7 +16,15 @@ export interface SkippedExample {
   reason: string;
 }
 
-/** What `skipInvalid` left out, and why. */
+/**
+ * What `skipInvalid` left out, and why.
+ *
+ * @example
+ * ```ts
+ * const { skipped, byCode }: SkipReport = (await imageFolder('photos', { skipInvalid: true })).skipped;
+ * byCode.DATASET_IMAGE_CORRUPT; // e.g. 2
+ * ```
+ */
 export interface SkipReport {
   skipped: number;
   /** Error code -> how many examples it removed. */
@@ -44,7 +61,14 @@ export function recordSkip(report: SkipReport, e: GraftError): void {
   report.examples.push({ where: e.where ?? '', code: e.code, reason: e.message });
 }
 
-/** One line for people: "3 examples skipped: 2 DATASET_IMAGE_CORRUPT, 1 DATASET_LABEL_UNKNOWN". */
+/**
+ * One line for people: "3 examples skipped: 2 DATASET_IMAGE_CORRUPT, 1 DATASET_LABEL_UNKNOWN".
+ *
+ * @example
+ * ```ts
+ * describeSkips(data.skipped); // '3 examples skipped: 2 DATASET_IMAGE_CORRUPT, 1 DATASET_LABEL_UNKNOWN'
+ * ```
+ */
 export function describeSkips(report: SkipReport): string {
   if (report.skipped === 0) return 'no examples skipped';
   const parts = Object.entries(report.byCode).map(([code, n]) => `${n} ${code}`);

@@ -4,6 +4,20 @@ import type { Transform } from '../transforms/transform';
 import { mapExamples } from '../transforms/transform';
 import { type Batch, type BatchesOptions, batches } from './batches';
 
+/**
+ * Options of {@link batchSource}: the batching options, and transforms drawn afresh every
+ * epoch (augmentations, then preprocessing).
+ *
+ * @example
+ * ```ts
+ * const options: BatchSourceOptions = {
+ *   batchSize: 32,
+ *   shuffle: true,
+ *   seed: 1,
+ *   transforms: [randomFlip(), ...fitToBackbone(backbone.preprocessing)],
+ * };
+ * ```
+ */
 export interface BatchSourceOptions extends Omit<BatchesOptions, 'epoch'> {
   /**
    * Transforms applied before batching, drawn afresh every epoch (random ones are seeded by
@@ -12,7 +26,15 @@ export interface BatchSourceOptions extends Omit<BatchesOptions, 'epoch'> {
   transforms?: readonly Transform[];
 }
 
-/** Fresh batches for every pass: the shape `@graft/core`'s Trainer takes as a BatchSource. */
+/**
+ * Fresh batches for every pass: the shape `@graft/core`'s Trainer takes as a BatchSource.
+ *
+ * @example
+ * ```ts
+ * const source: EpochBatches = batchSource(data, { batchSize: 32, shuffle: true, seed: 1 });
+ * await trainer.fit(source, { epochs: 5 }); // core's Trainer takes it as a BatchSource
+ * ```
+ */
 export interface EpochBatches {
   /** The batches of pass `epoch` (0-based): its own shuffle order and augmentation. */
   batches(epoch: number): AsyncGenerator<Batch>;
@@ -23,6 +45,12 @@ export interface EpochBatches {
 /**
  * A dataset as a per-epoch batch source: every pass reshuffles (by seed and epoch) and
  * redraws its augmentations, and the Trainer disposes the batches it is given.
+ *
+ * @example
+ * ```ts
+ * const train = batchSource(data, { batchSize: 32, shuffle: true, seed: 1, transforms: [randomFlip()] });
+ * await trainer.fit(train, { epochs: 5, validation: batchSource(validation, { batchSize: 64 }) });
+ * ```
  */
 export function batchSource(dataset: Dataset, options: BatchSourceOptions): EpochBatches {
   const { transforms = [], ...batchOptions } = options;

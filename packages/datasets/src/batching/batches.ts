@@ -17,8 +17,17 @@ import { prefetch } from './prefetch';
  * `mask` is 1 where a label exists and 0 where it is missing; a missing target is 0, so a
  * masked loss (sum of mask x loss over the labelled count) ignores it. `x` is float32
  * `[batch, ...inputShape]`. The consumer owns the tensors: call `disposeBatch` when done.
+ *
+ * @example
+ * ```ts
+ * for await (const batch of batches(data, { batchSize: 32 })) {
+ *   console.log(batch.size, batch.x.shape, batch.targets.presence?.shape, batch.mask.presence?.shape);
+ *   disposeBatch(batch);
+ * }
+ * ```
  */
 export interface Batch {
+  /** Each row's example id (stable across passes). */
   ids: string[];
   /** Number of examples (the last batch may be smaller). */
   size: number;
@@ -32,6 +41,15 @@ export interface BatchesOptions {
   /** Shuffle the example order (seeded by `seed` and `epoch`). Default false. */
   shuffle?: boolean;
   /** Seed for shuffling; required when `shuffle` is true. */
+/**
+ * Options of {@link batches}: batch size, seeded shuffling per epoch, and how many batches are
+ * prepared ahead.
+ *
+ * @example
+ * ```ts
+ * const options: BatchesOptions = { batchSize: 32, shuffle: true, seed: 1, epoch: 0 };
+ * ```
+ */
   seed?: number;
   /** Mixed into the shuffle seed, so each epoch has its own order. Default 0. */
   epoch?: number;
@@ -56,7 +74,24 @@ export async function* batches(dataset: Dataset, options: BatchesOptions): Async
   for await (const host of hostBatches(dataset, options)) yield toTensors(host);
 }
 
-/** The same batches as `batches`, as plain arrays (no tensors). */
+ *
+ * @example
+ * ```ts
+ * for await (const batch of batches(data, { batchSize: 32, shuffle: true, seed: 1 })) {
+ *   // batch.x: [32, ...inputShape]; batch.targets / batch.mask per task
+ *   disposeBatch(batch);
+ * }
+ * ```
+/**
+ * The same batches as `batches`, as plain arrays (no tensors).
+ *
+ * @example
+ * ```ts
+ * for await (const host of hostBatches(data, { batchSize: 16 })) {
+ *   console.log(host.ids.length, host.xShape); // plain arrays: no tensors to dispose
+ * }
+ * ```
+ */
 export function hostBatches(dataset: Dataset, options: BatchesOptions): AsyncGenerator<HostBatch> {
   const { batchSize } = options;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
@@ -142,7 +177,15 @@ async function* streamedBatches(
   if (pending.length > 0 && !options.dropRemainder) yield collate(pending, dataset.tasks);
 }
 
-/** Turns a host batch into tensors (the caller disposes them, see `disposeBatch`). */
+/**
+ * Turns a host batch into tensors (the caller disposes them, see `disposeBatch`).
+ *
+ * @example
+ * ```ts
+ * const batch = toTensors(collate(examples, data.tasks));
+ * disposeBatch(batch);
+ * ```
+ */
 export function toTensors(host: HostBatch): Batch {
   const targets: Record<string, tf.Tensor> = {};
   const mask: Record<string, tf.Tensor> = {};
@@ -163,7 +206,14 @@ export function toTensors(host: HostBatch): Batch {
   };
 }
 
-/** Disposes every tensor of a batch. */
+/**
+ * Disposes every tensor of a batch.
+ *
+ * @example
+ * ```ts
+ * for await (const batch of batches(data, { batchSize: 16 })) disposeBatch(batch);
+ * ```
+ */
 export function disposeBatch(batch: Batch): void {
   batch.x.dispose();
   for (const t of Object.values(batch.targets)) t.dispose();

@@ -8,6 +8,11 @@ import { type TaskSpec, type TaskSpecs, targetWidth } from '../taskSpec';
  * - classification: `values` [batch] int32 class indices, `mask` [batch];
  * - regression: `values` [batch, outputs] floats, `mask` [batch, outputs].
  * `mask` is 1 where the label exists and 0 where it is missing; a missing value is 0.
+ *
+ * @example
+ * ```ts
+ * const { values, mask, shape }: HostTaskTargets = collate(examples, data.tasks).targets.presence!;
+ * ```
  */
 export interface HostTaskTargets {
   values: Float32Array | Int32Array;
@@ -15,7 +20,15 @@ export interface HostTaskTargets {
   shape: number[];
 }
 
-/** A batch as plain arrays: what prefetch holds, so memory outside tfjs stays countable. */
+/**
+ * A batch as plain arrays: what prefetch holds, so memory outside tfjs stays countable.
+ *
+ * @example
+ * ```ts
+ * const host: HostBatch = collate(examples, data.tasks);
+ * host.xShape; // [examples.length, ...inputShape]
+ * ```
+ */
 export interface HostBatch {
   ids: string[];
   /** Inputs back to back, [batch, ...inputShape]. */
@@ -70,7 +83,15 @@ export function emptyTaskTargets(spec: TaskSpec, batch: number): HostTaskTargets
   };
 }
 
-/** Per-task target and mask arrays for a list of examples' labels. */
+/**
+ * Per-task target and mask arrays for a list of examples' labels.
+ *
+ * @example
+ * ```ts
+ * const targets = collateTargets([data.labelsAt(0), data.labelsAt(1)], data.tasks);
+ * targets.carCount?.mask; // 0 where the car count is missing
+ * ```
+ */
 export function collateTargets(
   labels: readonly ExampleLabels[],
   tasks: TaskSpecs,
@@ -86,7 +107,15 @@ export function collateTargets(
   return out;
 }
 
-/** Stacks examples (all of one input shape) into a host batch. */
+/**
+ * Stacks examples (all of one input shape) into a host batch.
+ *
+ * @example
+ * ```ts
+ * const examples = await Promise.all([0, 1, 2].map((i) => data.get(i)));
+ * const host = collate(examples, data.tasks); // x [3, ...inputShape], per-task values and masks
+ * ```
+ */
 export function collate(examples: readonly Example[], tasks: TaskSpecs): HostBatch {
   const first = examples[0];
   if (!first) throw new GraftError('DATASET_EMPTY', 'Cannot make a batch of no examples', {});

@@ -6,6 +6,20 @@ import { isIndexed } from '../dataset';
 import { indexedDataset } from '../indexedDataset';
 import { type FeatureStore, memoryFeatureStore } from './featureStore';
 
+/**
+ * Options of {@link cacheFeatures}: the frozen trunk's identity and function, where features
+ * are stored, the batch size, and a progress callback.
+ *
+ * @example
+ * ```ts
+ * const options: CacheFeaturesOptions = {
+ *   backboneKey: 'mobilenetv2-0.35@64x64',
+ *   features: (x) => backbone.apply(x, { training: false }),
+ *   store: diskFeatureStore('.graft-cache'),
+ *   onProgress: (done, total) => console.log(`${done}/${total}`),
+ * };
+ * ```
+ */
 export interface CacheFeaturesOptions {
   /**
    * Identifies the frozen trunk: architecture, weights, cut point and input size. Features
@@ -27,7 +41,15 @@ export interface CacheFeaturesOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** A dataset whose inputs are cached trunk features; ids, tasks and targets are the source's. */
+/**
+ * A dataset whose inputs are cached trunk features; ids, tasks and targets are the source's.
+ *
+ * @example
+ * ```ts
+ * const cached: CachedFeatures = await cacheFeatures(data, { backboneKey, features });
+ * cached.featureShape; // e.g. [2, 2, 1280]; cached.computed: how many were new
+ * ```
+ */
 export interface CachedFeatures extends IndexedDataset {
   readonly featureShape: readonly number[];
   /** Examples whose features were computed by this call (0 when all were cached already). */
@@ -41,6 +63,15 @@ export interface CachedFeatures extends IndexedDataset {
  * skips the trunk. Only valid when the whole trunk is frozen (no trainable parameter, batch
  * norm in inference mode) and inputs are not augmented; a `stochastic` (augmented) dataset
  * is refused, since a cache would freeze one random draw.
+ *
+ * @example
+ * ```ts
+ * const cached = await cacheFeatures(data, {
+ *   backboneKey: 'mobilenetv2-0.35@64x64',
+ *   features: (x) => backbone.apply(x, { training: false }),
+ * });
+ * // heads train on `cached`: every epoch after the first skips the trunk
+ * ```
  */
 export async function cacheFeatures(
   dataset: IndexedDataset,

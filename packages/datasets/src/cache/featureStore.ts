@@ -1,7 +1,15 @@
 import { GraftError } from '@graft/errors';
 import { isNode } from '../image/environment';
 
-/** Computed trunk features, keyed by backbone identity and example id. */
+/**
+ * Computed trunk features, keyed by backbone identity and example id.
+ *
+ * @example
+ * ```ts
+ * const store: FeatureStore = memoryFeatureStore();
+ * await store.has('mobilenetv2-0.35@64x64', 'scene-0'); // false until cached
+ * ```
+ */
 export interface FeatureStore {
   readonly description: string;
   /** Feature shape stored for this backbone, or undefined when nothing is stored yet. */
@@ -12,6 +20,15 @@ export interface FeatureStore {
   write(backboneKey: string, shape: readonly number[], rows: readonly FeatureRow[]): Promise<void>;
 }
 
+/**
+ * One cached example: its id and its trunk features.
+ *
+ * @example
+ * ```ts
+ * const row: FeatureRow = { id: 'scene-0', features: new Float32Array(1280) };
+ * await store.write('mobilenetv2-0.35@64x64', [1280], [row]);
+ * ```
+ */
 export interface FeatureRow {
   id: string;
   features: Float32Array;
@@ -35,7 +52,14 @@ function checkShape(
   }
 }
 
-/** Features in memory: the fastest store, gone when the process ends. */
+/**
+ * Features in memory: the fastest store, gone when the process ends.
+ *
+ * @example
+ * ```ts
+ * const cached = await cacheFeatures(data, { backboneKey, features, store: memoryFeatureStore() });
+ * ```
+ */
 export function memoryFeatureStore(): FeatureStore {
   const byKey = new Map<string, { shape: readonly number[]; rows: Map<string, Float32Array> }>();
   return {
@@ -65,6 +89,12 @@ interface DiskEntry {
  * Features on disk (Node), kept across runs: one folder per backbone key under `dir`, with
  * `features.f32` (rows appended, little-endian float32) and `index.json` (key, shape, ids in
  * row order). Rows are read on demand, so the cache can be larger than memory.
+ *
+ * @example
+ * ```ts
+ * const store = diskFeatureStore('.graft-cache'); // kept across runs (Node)
+ * const cached = await cacheFeatures(data, { backboneKey, features, store });
+ * ```
  */
 export function diskFeatureStore(dir: string): FeatureStore {
   if (!isNode()) {

@@ -3,6 +3,14 @@ import type { ExampleInput } from '../dataset';
 import { isNode } from './environment';
 import { importNodeOnly } from './importNodeOnly';
 
+/**
+ * Options of {@link decodeImage}: channels, and the name errors give the image.
+ *
+ * @example
+ * ```ts
+ * const options: DecodeOptions = { channels: 1, where: 'digits/7.png' };
+ * ```
+ */
 export interface DecodeOptions {
   /** 3 for RGB (default), 1 for grey (luma). Alpha is dropped. */
   channels?: 1 | 3;
@@ -22,6 +30,12 @@ export function imageFormat(bytes: Uint8Array): 'png' | 'jpeg' | undefined {
  * Decodes a PNG or JPEG into an HWC float image in [0, 1]. In Node with pngjs and jpeg-js
  * (pure JS, well kept); in the browser with the platform's decoder (createImageBitmap and an
  * OffscreenCanvas). A file that is neither, or that fails to decode, is a GraftError naming it.
+ *
+ * @example
+ * ```ts
+ * const input = await decodeImage(await readFile('cat.png'), { where: 'cat.png' });
+ * input.shape; // [height, width, 3], values in [0, 1]
+ * ```
  */
 export async function decodeImage(
   bytes: Uint8Array,

@@ -5,6 +5,19 @@ import { createRng } from '../random';
 import { subset } from '../subset';
 import type { TaskSpecs } from '../taskSpec';
 
+/**
+ * Options of {@link stratifiedSplit}: the split fractions, the seed, and the tasks to stratify
+ * by.
+ *
+ * @example
+ * ```ts
+ * const options: SplitOptions<'train' | 'validation'> = {
+ *   fractions: { train: 0.8, validation: 0.2 },
+ *   seed: 1,
+ *   stratifyBy: ['lightColour'],
+ * };
+ * ```
+ */
 export interface SplitOptions<K extends string> {
   /** Split name -> fraction of the examples, e.g. `{ train: 0.8, validation: 0.1, test: 0.1 }`. */
   fractions: Readonly<Record<K, number>>;
@@ -22,6 +35,14 @@ export interface SplitOptions<K extends string> {
  * about the same label distribution (and the same share of missing labels), with sizes
  * within about one example per atom of the fractions. Reads labels only, never inputs. The
  * same seed gives the same splits.
+ *
+ * @example
+ * ```ts
+ * const { train, validation, test } = stratifiedSplit(data, {
+ *   fractions: { train: 0.8, validation: 0.1, test: 0.1 },
+ *   seed: 1,
+ * });
+ * ```
  */
 export function stratifiedSplit<K extends string>(
   dataset: IndexedDataset,

@@ -1,11 +1,28 @@
 import type { LabelStats } from './labelStats';
 
+/**
+ * One warning of {@link balanceWarnings}: the task, what kind of imbalance, and a message.
+ *
+ * @example
+ * ```ts
+ * for (const w of balanceWarnings(await labelStats(data))) console.warn(`${w.task}: ${w.message}`);
+ * ```
+ */
 export interface BalanceWarning {
   task: string;
   kind: 'fewLabels' | 'noPositives' | 'allPositive' | 'classMissing';
   message: string;
 }
 
+/**
+ * Options of {@link balanceWarnings}: the fraction of the best-labelled task below which a task
+ * counts as having few labels.
+ *
+ * @example
+ * ```ts
+ * const warnings = balanceWarnings(stats, { minRatio: 0.25 } satisfies BalanceWarningOptions);
+ * ```
+ */
 export interface BalanceWarningOptions {
   /**
    * Warn when a task has fewer labelled examples than this fraction of the best-labelled
@@ -19,6 +36,12 @@ export interface BalanceWarningOptions {
  * Warnings a person should see before training several tasks together: a task with far
  * fewer labels than the others (its head learns from much less data and the shared trunk
  * mostly serves the others), a label that is never or always positive, a class never seen.
+ *
+ * @example
+ * ```ts
+ * const warnings = balanceWarnings(await labelStats(data));
+ * // e.g. [{ task: 'carCount', kind: 'fewLabels', message: '...' }]
+ * ```
  */
 export function balanceWarnings(
   stats: LabelStats,

@@ -2,6 +2,16 @@ import type { Dataset, ExampleLabels, Target } from '../dataset';
 import { isIndexed } from '../dataset';
 import type { TaskKind, TaskSpec } from '../taskSpec';
 
+/**
+ * How often one label (or class) is known, and positive, in a dataset.
+ *
+ * @example
+ * ```ts
+ * const stats = await labelStats(data);
+ * const presence = stats.tasks.presence;
+ * for (const l of presence?.labels ?? []) console.log(l.label, l.positives, '/', l.labelled);
+ * ```
+ */
 export interface LabelCount {
   label: string;
   /** Examples where this label is known. */
@@ -12,6 +22,16 @@ export interface LabelCount {
   positiveRate: number;
 }
 
+/**
+ * Summary of one regression output's known values: count, mean, standard deviation, range.
+ *
+ * @example
+ * ```ts
+ * const stats = await labelStats(data);
+ * const [cars] = stats.tasks.carCount?.outputs ?? [];
+ * console.log(cars?.mean, cars?.min, cars?.max);
+ * ```
+ */
 export interface OutputSummary {
   labelled: number;
   mean: number;
@@ -20,6 +40,15 @@ export interface OutputSummary {
   max: number;
 }
 
+/**
+ * One task's label statistics: how many examples are labelled and missing, per-label counts,
+ * and regression summaries.
+ *
+ * @example
+ * ```ts
+ * const { labelled, missing } = (await labelStats(data)).tasks.presence as TaskLabelStats;
+ * ```
+ */
 export interface TaskLabelStats {
   kind: TaskKind;
   /** Examples with at least one known label for this task. */
@@ -36,6 +65,15 @@ export interface TaskLabelStats {
   outputs?: OutputSummary[];
 }
 
+/**
+ * Label statistics of a dataset: the example count and, per task, {@link TaskLabelStats}.
+ *
+ * @example
+ * ```ts
+ * const stats: LabelStats = await labelStats(data);
+ * console.log(stats.examples, Object.keys(stats.tasks));
+ * ```
+ */
 export interface LabelStats {
   examples: number;
   tasks: Record<string, TaskLabelStats>;
@@ -45,6 +83,12 @@ export interface LabelStats {
  * Per task: how many examples are labelled and missing, the positive rate of each label,
  * class counts, and regression value summaries. Indexed datasets are read through
  * `labelsAt` (no input is loaded); others are iterated once.
+ *
+ * @example
+ * ```ts
+ * const stats = await labelStats(data);
+ * stats.tasks.carCount?.missing; // examples without a car count
+ * ```
  */
 export async function labelStats(dataset: Dataset): Promise<LabelStats> {
   const accumulators = Object.entries(dataset.tasks).map(

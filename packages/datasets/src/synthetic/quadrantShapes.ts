@@ -1,5 +1,14 @@
 import { createRng } from '../random';
 
+/**
+ * Options of {@link quadrantShapes}: how many images, their size, the seed, and the chance of a
+ * shape per quadrant.
+ *
+ * @example
+ * ```ts
+ * const options: QuadrantShapesOptions = { count: 64, size: 32, seed: 1, presence: 0.3 };
+ * ```
+ */
 export interface QuadrantShapesOptions {
   /** Number of images. */
   count: number;
@@ -10,6 +19,14 @@ export interface QuadrantShapesOptions {
   presence?: number;
 }
 
+/**
+ * The images and labels {@link quadrantShapes} generates, as flat arrays.
+ *
+ * @example
+ * ```ts
+ * const { images, labels, labelNames }: QuadrantShapes = quadrantShapes({ count: 8, size: 16, seed: 1 });
+ * ```
+ */
 export interface QuadrantShapes {
   /** [count, size, size, 3] floats in [0, 1], HWC per image, images back to back. */
   images: Float32Array;
@@ -22,6 +39,13 @@ export interface QuadrantShapes {
  * A tiny multi-label task for smoke runs: noisy coloured backgrounds where each quadrant
  * independently may hold a bright square of random colour, size and position. Several labels
  * can be on at once, so it needs sigmoid outputs, not softmax. Seeded and deterministic.
+ *
+ * @example
+ * ```ts
+ * const { images, labels } = quadrantShapes({ count: 64, size: 32, seed: 1 });
+ * const x = tf.tensor4d(images, [64, 32, 32, 3]);
+ * const y = tf.tensor2d(labels, [64, 4]); // multi-label: TL, TR, BL, BR
+ * ```
  */
 export function quadrantShapes(options: QuadrantShapesOptions): QuadrantShapes {
   const { count, size, seed } = options;

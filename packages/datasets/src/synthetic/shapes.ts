@@ -6,7 +6,15 @@ import type { TaskSpecs } from '../taskSpec';
 import { applyLighting } from './lighting';
 import { Raster, type Rgb } from './raster';
 
-/** Shape classes, some built from parts (arrow = bar + head, cross = two bars, T, L). */
+/**
+ * Shape classes, some built from parts (arrow = bar + head, cross = two bars, T, L).
+ *
+ * @example
+ * ```ts
+ * shapeClasses.length; // 20
+ * shapeClasses.indexOf('triangle'); // the class index of a triangle
+ * ```
+ */
 export const shapeClasses = [
   'circle',
   'ellipse',
@@ -30,7 +38,14 @@ export const shapeClasses = [
   'plus',
 ] as const;
 
-/** Surface textures of the main shape. */
+/**
+ * Surface textures of the main shape.
+ *
+ * @example
+ * ```ts
+ * shapeTextures[0]; // 'solid'
+ * ```
+ */
 export const shapeTextures = [
   'solid',
   'stripes',
@@ -44,12 +59,25 @@ export const shapeTextures = [
  * The shapes' tasks: the class of the main shape (20-way) and its texture (6-way). Both are
  * classification; pre-training on them teaches edges, corners, curves, colour blobs and
  * periodic patterns, the low-level features the driving scenes need, without their labels.
+ *
+ * @example
+ * ```ts
+ * const model = multiTaskModel({ backbone, tasks: headsFor(shapeTasks) });
+ * ```
  */
 export const shapeTasks = {
   shape: { kind: 'classification', classes: shapeClasses },
   texture: { kind: 'classification', classes: shapeTextures },
 } as const satisfies TaskSpecs;
 
+/**
+ * Options of {@link shapes}: how many images, the seed, their size, and how much clutter.
+ *
+ * @example
+ * ```ts
+ * const options: ShapesOptions = { count: 10_000, seed: 1, size: 64, clutter: 6 };
+ * ```
+ */
 export interface ShapesOptions {
   /** Number of images. */
   count: number;
@@ -60,6 +88,16 @@ export interface ShapesOptions {
   clutter?: number;
 }
 
+/**
+ * The dataset {@link shapes} generates: an indexed dataset of task-A images that can also
+ * render straight into a batch buffer.
+ *
+ * @example
+ * ```ts
+ * const data: Shapes = shapes({ count: 1000, seed: 1, size: 64 });
+ * const labels = data.renderInto(0, new Float32Array(64 * 64 * 3));
+ * ```
+ */
 export interface Shapes extends IndexedDataset {
   readonly tasks: typeof shapeTasks;
   readonly imageSize: number;
@@ -75,6 +113,11 @@ export interface Shapes extends IndexedDataset {
  * class and texture, uniformly distributed (1/20 and 1/6).
  *
  * Image `i` is a pure function of `(seed, i)`, as in `drivingScenes`.
+ *
+ * @example
+ * ```ts
+ * const taskA = shapes({ count: 20_000, seed: 1 }); // tasks: shape (20 classes), texture (6)
+ * ```
  */
 export function shapes(options: ShapesOptions): Shapes {
   const { count, seed } = options;

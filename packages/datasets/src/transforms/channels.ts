@@ -4,6 +4,11 @@ import { imageShape, type Transform } from './transform';
 /**
  * Converts grey to RGB (repeating the channel) or RGB to grey (luma), e.g. MNIST digits into
  * a backbone built for colour.
+ *
+ * @example
+ * ```ts
+ * const rgbDigits = mapExamples(await idx({ images, labels }), [toChannels(3)]);
+ * ```
  */
 export function toChannels(channels: 1 | 3): Transform {
   return {

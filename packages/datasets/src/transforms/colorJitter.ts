@@ -1,5 +1,13 @@
 import { imageShape, type Transform } from './transform';
 
+/**
+ * Options of {@link colorJitter}: how far brightness, contrast and saturation may move.
+ *
+ * @example
+ * ```ts
+ * const jitter = colorJitter({ brightness: 0.3, contrast: 0.2, saturation: 0 } satisfies ColorJitterOptions);
+ * ```
+ */
 export interface ColorJitterOptions {
   /** Brightness factor drawn from [1 - b, 1 + b]. Default 0.2. */
   brightness?: number;
@@ -13,6 +21,11 @@ export interface ColorJitterOptions {
  * Augmentation: random brightness, contrast and saturation, for images in [0, 1] (apply it
  * before `normalize`). Results are clipped to [0, 1]. Saturation needs 3 channels and is
  * skipped on grey images.
+ *
+ * @example
+ * ```ts
+ * const source = batchSource(data, { batchSize: 32, seed: 1, transforms: [colorJitter(), ...fitToBackbone(pre)] });
+ * ```
  */
 export function colorJitter(options: ColorJitterOptions = {}): Transform {
   const b = options.brightness ?? 0.2;

@@ -3,6 +3,15 @@ import type { ExampleInput } from '../dataset';
 import { resizeBilinear } from './resize';
 import { imageShape, type Transform } from './transform';
 
+/**
+ * The height and width of a crop (or of the covered area, for {@link fitTo}).
+ *
+ * @example
+ * ```ts
+ * const size: CropOptions = { height: 96, width: 96 };
+ * const transforms = [fitTo(size)];
+ * ```
+ */
 export interface CropOptions {
   height: number;
   width: number;
@@ -35,7 +44,14 @@ export function cropAt(
   return { data: out, shape: [height, width, c] };
 }
 
-/** The central height x width window. */
+/**
+ * The central height x width window.
+ *
+ * @example
+ * ```ts
+ * const transforms = [resize({ height: 72, width: 72 }), centerCrop({ height: 64, width: 64 })];
+ * ```
+ */
 export function centerCrop(options: CropOptions): Transform {
   const { height, width } = options;
   return {
@@ -57,6 +73,11 @@ export function centerCrop(options: CropOptions): Transform {
 /**
  * Scales the image so it covers height x width with its aspect ratio kept, then crops the
  * centre: what a backbone's input size needs from photos of any shape.
+ *
+ * @example
+ * ```ts
+ * const photos = mapExamples(data, [fitTo({ height: 96, width: 96 })]); // any aspect ratio in
+ * ```
  */
 export function fitTo(options: CropOptions): Transform {
   const { height, width } = options;
@@ -80,12 +101,27 @@ export function fitTo(options: CropOptions): Transform {
   };
 }
 
+/**
+ * Options of {@link randomCrop}: the crop size and the zero padding added first.
+ *
+ * @example
+ * ```ts
+ * const crop = randomCrop({ height: 64, width: 64, padding: 4 } satisfies RandomCropOptions);
+ * ```
+ */
 export interface RandomCropOptions extends CropOptions {
   /** Pixels of zero padding added on every side before cropping. Default 0. */
   padding?: number;
 }
 
-/** Augmentation: a height x width window at a random position (after optional padding). */
+/**
+ * Augmentation: a height x width window at a random position (after optional padding).
+ *
+ * @example
+ * ```ts
+ * const source = batchSource(data, { batchSize: 32, seed: 1, transforms: [randomCrop({ height: 64, width: 64, padding: 4 })] });
+ * ```
+ */
 export function randomCrop(options: RandomCropOptions): Transform {
   const { height, width } = options;
   const pad = options.padding ?? 0;

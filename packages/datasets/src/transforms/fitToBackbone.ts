@@ -7,6 +7,12 @@ import type { Transform } from './transform';
  * The deterministic transforms that turn [0, 1] images into what a backbone takes: resize
  * (aspect kept) and centre-crop to its input size, then normalise to its range. Add
  * augmentations before these (they expect [0, 1] pixels).
+ *
+ * @example
+ * ```ts
+ * const pre = backbone.preprocessing;
+ * const ready = mapExamples(data, fitToBackbone({ ...pre, size: [64, 64] }));
+ * ```
  */
 export function fitToBackbone(preprocessing: BackbonePreprocessing): Transform[] {
   const size = preprocessing.size;

@@ -1,11 +1,26 @@
 import { imageShape, type Transform } from './transform';
 
+/**
+ * Options of {@link randomFlip}: the chance of a left-right flip.
+ *
+ * @example
+ * ```ts
+ * const flip = randomFlip({ probability: 0.5 } satisfies RandomFlipOptions);
+ * ```
+ */
 export interface RandomFlipOptions {
   /** Chance of a left-right flip. Default 0.5. */
   probability?: number;
 }
 
-/** Augmentation: mirror left-right with the given probability (a road scene stays a road scene). */
+/**
+ * Augmentation: mirror left-right with the given probability (a road scene stays a road scene).
+ *
+ * @example
+ * ```ts
+ * const augmented = mapExamples(data, [randomFlip()], { seed: 1, epoch: 3 });
+ * ```
+ */
 export function randomFlip(options: RandomFlipOptions = {}): Transform {
   const p = options.probability ?? 0.5;
   return {

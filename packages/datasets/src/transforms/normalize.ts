@@ -6,6 +6,12 @@ import type { Transform } from './transform';
  * Backbone): pixel values mapped from [0, 1] to `inputRange`, then `(x - mean) / std` per
  * channel. MobileNetV2 (Keras): `{ inputRange: [-1, 1] }`. ImageNet-style torchvision
  * weights: `{ inputRange: [0, 1], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }`.
+ *
+ * @example
+ * ```ts
+ * const mobileNet: BackbonePreprocessing = { inputRange: [-1, 1], size: [96, 96] };
+ * const transforms = fitToBackbone(mobileNet);
+ * ```
  */
 export interface BackbonePreprocessing {
   /** Range that [0, 1] pixels are mapped to first. Default [0, 1]. */
@@ -18,7 +24,14 @@ export interface BackbonePreprocessing {
   size?: readonly [number, number];
 }
 
-/** Maps [0, 1] pixels the way a backbone's preprocessing says. */
+/**
+ * Maps [0, 1] pixels the way a backbone's preprocessing says.
+ *
+ * @example
+ * ```ts
+ * const imagenet = normalize({ inputRange: [0, 1], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+ * ```
+ */
 export function normalize(preprocessing: BackbonePreprocessing): Transform {
   const [lo, hi] = preprocessing.inputRange ?? [0, 1];
   const perChannel = (v: number | readonly number[] | undefined, fallback: number) =>

@@ -1,6 +1,14 @@
 import type { ExampleInput } from '../dataset';
 import { imageShape, type Transform } from './transform';
 
+/**
+ * The exact height and width {@link resize} produces.
+ *
+ * @example
+ * ```ts
+ * const toMnistSize = resize({ height: 28, width: 28 } satisfies ResizeOptions);
+ * ```
+ */
 export interface ResizeOptions {
   height: number;
   width: number;
@@ -9,6 +17,11 @@ export interface ResizeOptions {
 /**
  * Bilinear resize to exactly height x width (aspect ratio not kept; see `fitTo` for that),
  * sampling at pixel centres like `tf.image.resizeBilinear(..., halfPixelCenters=true)`.
+ *
+ * @example
+ * ```ts
+ * const small = mapExamples(data, [resize({ height: 32, width: 32 })]);
+ * ```
  */
 export function resize(options: ResizeOptions): Transform {
   const { height, width } = options;

@@ -4,6 +4,18 @@ import { isIndexed } from '../dataset';
 import { indexedDataset } from '../indexedDataset';
 import { createRng, mixSeed, type Rng } from '../random';
 
+/**
+ * What a transform gets besides the input: the example's own seeded random stream.
+ *
+ * @example
+ * ```ts
+ * const noise: Transform = {
+ *   name: 'noise',
+ *   random: true,
+ *   apply: (input, { rng }: TransformContext) => ({ data: input.data.map((v) => v + 0.01 * (rng.next() - 0.5)), shape: input.shape }),
+ * };
+ * ```
+ */
 export interface TransformContext {
   /** This example's own random stream: a pure function of (seed, epoch, example index). */
   rng: Rng;
@@ -12,6 +24,15 @@ export interface TransformContext {
 /**
  * One step of input preprocessing or augmentation. Transforms work on HWC float images
  * and leave targets alone (flips and crops keep presence labels true).
+ *
+ * @example
+ * ```ts
+ * const invert: Transform = {
+ *   name: 'invert',
+ *   random: false,
+ *   apply: (input) => ({ data: input.data.map((v) => 1 - v), shape: input.shape }),
+ * };
+ * ```
  */
 export interface Transform {
   readonly name: string;
@@ -20,6 +41,14 @@ export interface Transform {
   apply(input: ExampleInput, context: TransformContext): ExampleInput;
 }
 
+/**
+ * Options of {@link mapExamples}: the seed of random transforms, and the epoch mixed into it.
+ *
+ * @example
+ * ```ts
+ * const augmented = mapExamples(data, [randomFlip()], { seed: 1, epoch: 2 } satisfies MapExamplesOptions);
+ * ```
+ */
 export interface MapExamplesOptions {
   /** Seeds random transforms; required when any transform is random. */
   seed?: number;
@@ -32,6 +61,11 @@ export interface MapExamplesOptions {
  * time). Example i's random draws depend only on (seed, epoch, i): the same seed gives the
  * same augmented bytes in any order. The result is `stochastic` when a transform is random,
  * which is what keeps a feature cache from freezing one augmentation.
+ *
+ * @example
+ * ```ts
+ * const ready = mapExamples(data, [randomFlip(), ...fitToBackbone(pre)], { seed: 1 });
+ * ```
  */
 export function mapExamples<D extends Dataset>(
   dataset: D,
