@@ -14,6 +14,9 @@ interface Point {
   [k: string]: string | number;
 }
 
+/** Panel titles in the config's task order (Vega-Lite would sort them alphabetically). */
+const panels = (tasks: readonly TaskMetric[]) => tasks.map((t) => `${t.task} (${t.metric})`);
+
 function points(
   tasks: readonly TaskMetric[],
   rows: readonly CompareRow[],
@@ -39,11 +42,13 @@ export function transferSpec(
     title: 'Transfer vs training from scratch, by training-set size',
     data: {
       values: points(tasks, rows, (r) => ({
-        trunk: r.trunk === 'pretrained' ? 'transfer (pre-trained)' : 'scratch (random init)',
+        trunk: r.trunk === 'pretrained' ? 'transfer' : 'scratch',
         examples: r.trainExamples,
       })),
     },
-    facet: { column: { field: 'task', type: 'nominal', header: { title: null } } },
+    facet: {
+      column: { field: 'task', type: 'nominal', header: { title: null }, sort: panels(tasks) },
+    },
     spec: {
       width: 220,
       height: 170,
@@ -70,13 +75,21 @@ export function multiTaskSpec(
         network: r.tasks.length > 1 ? 'multi-task' : 'single-task',
       })),
     },
-    facet: { column: { field: 'task', type: 'nominal', header: { title: null } } },
+    facet: {
+      column: { field: 'task', type: 'nominal', header: { title: null }, sort: panels(tasks) },
+    },
     spec: {
-      width: { step: 36 },
+      width: { step: 70 },
       height: 170,
       mark: 'bar',
       encoding: {
-        x: { field: 'network', type: 'nominal', title: null, sort: ['single-task', 'multi-task'] },
+        x: {
+          field: 'network',
+          type: 'nominal',
+          title: null,
+          sort: ['single-task', 'multi-task'],
+          axis: { labelAngle: 0 },
+        },
         y: { field: 'value', type: 'quantitative', title: 'validation' },
         color: { field: 'network', type: 'nominal', legend: null },
       },
@@ -98,7 +111,14 @@ export function policySpec(
   return {
     title: 'Freeze policies side by side (full training set)',
     data: { values },
-    facet: { column: { field: 'task', type: 'nominal', header: { title: null }, sort: null } },
+    facet: {
+      column: {
+        field: 'task',
+        type: 'nominal',
+        header: { title: null },
+        sort: [...panels(tasks), 'wall time (s)'],
+      },
+    },
     spec: {
       width: { step: 24 },
       height: 170,

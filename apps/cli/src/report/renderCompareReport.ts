@@ -75,7 +75,7 @@ export async function renderCompareReport(report: CompareReport): Promise<string
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222}
 h1{margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.25rem .6rem;text-align:right}
-th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}
+th{background:#f5f5f5}td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}
 figure{margin:.5rem 0;overflow-x:auto}.meta{color:#666}.verdict li{margin:.2rem 0}.skipped{color:#8a4b00}
 </style></head><body>
 <h1>${escapeHtml(report.title)}</h1>
