@@ -8,6 +8,21 @@ import { formatPrediction, runPredict } from './commands/predict';
 import { runPretrain } from './commands/pretrain';
 import { runTrain } from './commands/train';
 import { createReporter } from './reporter';
+import { EXIT_CODES } from './run/interrupts';
+
+const EXIT_HELP = `
+Exit codes:
+  ${EXIT_CODES.ok}    done
+  ${EXIT_CODES.error}    a mistake in the input or a failed run (one "graft: ..." line on stderr)
+  ${EXIT_CODES.SIGINT}  train stopped by Ctrl-C after saving a checkpoint (continue with --resume)
+  ${EXIT_CODES.SIGTERM}  train stopped by SIGTERM, likewise`;
+
+const TRAIN_HELP = `
+The run directory is written as it goes: checkpoint.bin after every epoch, and on Ctrl-C or
+SIGTERM after the current step (a second Ctrl-C quits at once). \`graft train <config> --resume\`
+continues from it and ends with the same metrics and weights as a run never stopped. A run that
+fails removes the directory it created. An existing directory is never replaced without --force.
+${EXIT_HELP}`;
 
 function positiveInt(name: string) {
   return (v: string): number => {
@@ -22,7 +37,8 @@ export async function main(argv: string[]): Promise<void> {
   const program = new Command()
     .name('graft')
     .description('Transfer and multi-task learning for vision networks, on WebAssembly')
-    .version('0.0.0');
+    .version('0.0.0')
+    .addHelpText('after', EXIT_HELP);
 
   program
     .command('demo')
@@ -39,6 +55,11 @@ export async function main(argv: string[]): Promise<void> {
     .option('--batch <n>', 'batch size', positiveInt('batch'), 32)
     .option('--backend <name>', 'wasm or cpu', 'wasm')
     .option('--seed <n>', 'random seed', positiveInt('seed'), 1)
+    .option(
+      '--out <dir>',
+      "run directory for the model, metrics.json and report.html (a previous demo's output there is replaced; any other existing folder is refused)",
+      'graft-demo',
+    )
     .option('--json', 'print one JSON object per line instead of text')
     .option('--quiet', 'print only the final summary')
     .action(async (opts) => {
@@ -50,6 +71,7 @@ export async function main(argv: string[]): Promise<void> {
           batch: opts.batch,
           backend: opts.backend,
           seed: opts.seed,
+          out: opts.out,
         },
         reporter,
       );
@@ -125,9 +147,14 @@ export async function main(argv: string[]): Promise<void> {
     .option('--seed <n>', 'override seed', positiveInt('seed'))
     .option('--output <dir>', 'override output (the run directory)')
     .option('--force', 'replace an existing run directory')
+    .option(
+      '--resume',
+      'continue the interrupted run in the output directory from its checkpoint (same config and flags); ends as if never stopped',
+    )
     .option('--backend <name>', 'wasm or cpu', 'wasm')
     .option('--json', 'print one JSON object per line instead of text')
     .option('--quiet', 'print only the final summary')
+    .addHelpText('after', TRAIN_HELP)
     .action(async (config: string, opts) => {
       const reporter = createReporter({ json: Boolean(opts.json), quiet: Boolean(opts.quiet) });
       const set: string[] = [...opts.set];
@@ -135,7 +162,17 @@ export async function main(argv: string[]): Promise<void> {
       if (opts.batch !== undefined) set.push(`batchSize=${opts.batch}`);
       if (opts.seed !== undefined) set.push(`seed=${opts.seed}`);
       if (opts.output !== undefined) set.push(`output=${JSON.stringify(opts.output)}`);
-      await runTrain({ config, set, force: Boolean(opts.force), backend: opts.backend }, reporter);
+      const result = await runTrain(
+        {
+          config,
+          set,
+          force: Boolean(opts.force),
+          resume: Boolean(opts.resume),
+          backend: opts.backend,
+        },
+        reporter,
+      );
+      if (result.stopped) process.exitCode = EXIT_CODES[result.stopped.signal];
     });
 
   program

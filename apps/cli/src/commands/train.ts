@@ -1,9 +1,11 @@
-import { dirname, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import {
   type Backbone,
   type BatchSource,
   type EpochLogs,
   earlyStopping,
+  GraftError,
   initBackend,
   saveModel,
   Trainer,
@@ -27,13 +29,17 @@ import { describeReport, freezeRows, historyPoints, taskReports } from '../pipel
 import { renderReport } from '../report/renderReport';
 import type { RunReport } from '../report/runReport';
 import type { Reporter } from '../reporter';
-import { createRunDirectory } from '../run/runDirectory';
+import { readCheckpoint, runCheckpoints, type StoppedAt } from '../run/checkpoints';
+import { watchInterrupts } from '../run/interrupts';
+import { CHECKPOINT_FILE, createRunDirectory } from '../run/runDirectory';
 
 export interface TrainOptions {
   config: string;
   /** `key.path=value` overrides, applied before validation (flags become these too). */
   set: readonly string[];
   force: boolean;
+  /** Continue the interrupted run in the config's output folder from its checkpoint. */
+  resume?: boolean;
   backend: 'wasm' | 'cpu';
 }
 
@@ -45,6 +51,8 @@ export interface TrainResult {
   report: ModelReport | undefined;
   evaluatedOn: 'test' | 'validation' | 'none';
   seconds: number;
+  /** Set when a signal stopped the run: it saved a checkpoint and wrote no model. */
+  stopped?: StoppedAt;
 }
 
 /**
@@ -53,6 +61,11 @@ export interface TrainResult {
  * task/label mismatch, output folder) is checked before the run directory is created; the
  * run directory then receives the model (model.json + shards + graft.json), config.json,
  * metrics.json, run.log and report.html, each written atomically.
+ *
+ * Ctrl-C (or SIGTERM) stops after the current step and saves `checkpoint.bin`, as every epoch
+ * end does; `resume` continues from it and ends with the numbers and weights of a run that was
+ * never stopped. A run that fails removes the folder it created (its log is kept in a temp
+ * folder), so nothing half-written is left.
  */
 export async function runTrain(options: TrainOptions, reporter: Reporter): Promise<TrainResult> {
   const started = performance.now();
@@ -86,7 +99,15 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
   const rows = plan.explain();
 
   // Everything checked: the run directory now exists, and every line also goes to run.log.
-  const run = await createRunDirectory(config.output, { force: options.force });
+  const resume = Boolean(options.resume);
+  if (resume && options.force) {
+    throw new GraftError('INVALID_ARGUMENT', '--resume and --force contradict each other', {
+      where: 'graft train',
+      hint: '--resume continues the interrupted run; --force throws it away and starts again.',
+    });
+  }
+  const usedConfig = withAbsolutePaths(config, baseDir);
+  const run = await createRunDirectory(config.output, { force: options.force, resume });
   const log: Reporter = {
     info: (m, d) => {
       run.log(m);
@@ -101,11 +122,29 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
       reporter.summary(d, t);
     },
   };
-  // The config actually used, with data and backbone paths made absolute so that
-  // `graft eval <run> <run>/config.json` reads the same data from anywhere.
-  await run.writeJson('config.json', withAbsolutePaths(config, baseDir));
   const notes: string[] = [];
+  let stopped: StoppedAt | undefined;
+  const interrupts = watchInterrupts((signal) =>
+    reporter.info(`${signal}: stopping after the current step to save a checkpoint`),
+  );
   try {
+    const resumeFrom = resume ? await readCheckpoint(run) : undefined;
+    if (resume) await sameConfig(run.path, usedConfig);
+    // The config actually used, with data and backbone paths made absolute so that
+    // `graft eval <run> <run>/config.json` reads the same data from anywhere.
+    else await run.writeJson('config.json', usedConfig);
+    if (resumeFrom) {
+      log.info(
+        `resuming from ${CHECKPOINT_FILE}: epoch ${resumeFrom.cursor.epoch + 1}, batch ${resumeFrom.cursor.batch}, step ${resumeFrom.globalStep}`,
+        {
+          resumedAt: {
+            epoch: resumeFrom.cursor.epoch,
+            batch: resumeFrom.cursor.batch,
+            step: resumeFrom.globalStep,
+          },
+        },
+      );
+    }
     log.info(backendLine, { backend: info.name, simd: info.simd, threads: info.threads });
     log.info(
       `data: ${dataset.size} examples (${splits.train.size} train / ${splits.validation.size} validation / ${splits.test.size} test); labelled in train: ${Object.entries(
@@ -156,6 +195,8 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
     const callbacks: TrainerCallback[] = [
       {
         onEpochEnd: (logs: EpochLogs) => {
+          // Stopped by a signal mid-epoch: the partial epoch is not an epoch of the run.
+          if (stopped) return;
           const tasks = Object.entries(logs.taskLosses)
             .map(([t, l]) => `${t} ${l.toFixed(3)}`)
             .join(', ');
@@ -172,11 +213,43 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
         earlyStopping({ patience: config.earlyStopping.patience, restoreBestWeights: true }),
       );
     }
+    // Last: the checkpoint then holds every other callback's decision.
+    callbacks.push(
+      runCheckpoints(run, interrupts, (at) => {
+        stopped = at;
+      }),
+    );
     const history = await trainer.fit(trainSource, {
       epochs: config.epochs,
       ...(validation ? { validation } : {}),
       callbacks,
+      ...(resumeFrom ? { resumeFrom } : {}),
     });
+    const signal = interrupts.signal;
+    if (signal !== undefined) {
+      // A signal after the last epoch: the end-of-training checkpoint is already saved.
+      const at: StoppedAt = stopped ?? {
+        signal,
+        epoch: config.epochs,
+        batch: 0,
+        step: trainer.step,
+      };
+      const seconds = (performance.now() - started) / 1000;
+      log.summary(
+        { stopped: true, ...at, runDir: run.path, checkpoint: CHECKPOINT_FILE },
+        `stopped by ${signal} at epoch ${Math.min(at.epoch + 1, config.epochs)}, step ${at.step}: checkpoint saved in ${run.path}; continue with: graft train ${options.config}${options.set.length > 0 ? ' <the same flags>' : ''} --resume`,
+      );
+      trainer.dispose();
+      return {
+        runDir: run.path,
+        policy: plan.policy,
+        history: history.epochs,
+        report: undefined,
+        evaluatedOn: 'none',
+        seconds,
+        stopped: at,
+      };
+    }
     if (history.stopReason) log.info(`stopped early: ${history.stopReason}`);
 
     if (validation) await tuneThresholds(model, validation);
@@ -263,6 +336,8 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
       notes,
     };
     await run.write('report.html', await renderReport(runReport));
+    // Finished: the folder is a complete run, with nothing left to resume.
+    await run.remove(CHECKPOINT_FILE);
     log.summary(
       { runDir: run.path, seconds, policy: plan.policy, evaluatedOn },
       `done in ${seconds.toFixed(0)} s: model, metrics.json, report.html in ${run.path}`,
@@ -278,10 +353,39 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
     };
   } catch (e) {
     run.log(`failed: ${(e as Error).message}`);
+    // Nothing half-written: a new run's folder goes; a resumed one keeps its checkpoint.
+    const kept = await run.discard().catch(() => undefined);
+    if (kept && !run.resumed) {
+      process.stderr.write(`graft: the failed run's folder was removed; its log is in ${kept}\n`);
+    }
     throw e;
   } finally {
+    interrupts.dispose();
     model.dispose();
     backbone.dispose();
+  }
+}
+
+/**
+ * A resumed run must train exactly as the interrupted one would have: same data, model,
+ * schedule length and seed. Compares the config with the one the run started with.
+ */
+async function sameConfig(runDir: string, config: TrainConfig): Promise<void> {
+  const path = join(runDir, 'config.json');
+  const before = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  const now = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+  const differs = Object.keys({ ...before, ...now }).filter(
+    (k) => JSON.stringify(before[k]) !== JSON.stringify(now[k]),
+  );
+  if (differs.length > 0) {
+    throw new GraftError(
+      'CHECKPOINT_INVALID',
+      `The config differs from the one the interrupted run started with (${differs.join(', ')})`,
+      {
+        where: path,
+        hint: 'Resume with the same config file and the same --set / --epochs / --seed flags.',
+      },
+    );
   }
 }
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isGraftError } from '@graft/core';
 import { describe, expect, it } from 'vitest';
-import { createRunDirectory } from './runDirectory';
+import { CHECKPOINT_FILE, createRunDirectory } from './runDirectory';
 
 const base = mkdtempSync(join(tmpdir(), 'graft-run-'));
 
@@ -29,6 +29,42 @@ describe('run directory', () => {
 
     const forced = await createRunDirectory(dir.path, { force: true });
     expect(readdirSync(forced.path)).toEqual([]);
+  });
+
+  it('a failed new run removes its folder and keeps the log outside it', async () => {
+    const dir = await createRunDirectory(join(base, 'failed'), { force: false });
+    await dir.writeJson('config.json', {});
+    dir.log('epoch 1');
+    const kept = await dir.discard();
+    expect(existsSync(dir.path)).toBe(false);
+    expect(kept).toBeDefined();
+    expect(readFileSync(kept as string, 'utf8')).toMatch(/epoch 1/);
+  });
+
+  it('resumes only a folder with a checkpoint, names it when refusing, and keeps it on failure', async () => {
+    const path = join(base, 'interrupted');
+    const missing = await createRunDirectory(path, { force: false, resume: true }).catch(
+      (e: unknown) => e,
+    );
+    expect(isGraftError(missing, 'CHECKPOINT_NOT_FOUND')).toBe(true);
+    expect(existsSync(path)).toBe(false);
+
+    const first = await createRunDirectory(path, { force: false });
+    await first.write(CHECKPOINT_FILE, new Uint8Array([1, 2, 3]));
+    const again = await createRunDirectory(path, { force: false }).catch((e: unknown) => e);
+    expect(isGraftError(again, 'RUN_DIR_EXISTS')).toBe(true);
+    expect(String(again)).toMatch(/interrupted run: add --resume/);
+
+    const resumed = await createRunDirectory(path, { force: false, resume: true });
+    expect(resumed.resumed).toBe(true);
+    await resumed.discard();
+    expect(readdirSync(path)).toEqual([CHECKPOINT_FILE]);
+
+    await resumed.remove(CHECKPOINT_FILE);
+    const finished = await createRunDirectory(path, { force: false, resume: true }).catch(
+      (e: unknown) => e,
+    );
+    expect(isGraftError(finished, 'CHECKPOINT_NOT_FOUND')).toBe(true);
   });
 
   it('says when the output cannot be created', async () => {

@@ -1,42 +1,83 @@
 import { appendFileSync } from 'node:fs';
-import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, copyFile, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { GraftError } from '@graft/core';
+
+/** The training state of an unfinished run (see `checkpoint.ts`). */
+export const CHECKPOINT_FILE = 'checkpoint.bin';
 
 /**
  * A run's output folder: the model, metrics.json, the config actually used, a log and
  * report.html. Files are written to a temporary name and renamed, so an interrupted run never
  * leaves a half-written file under a final name; an existing run is never overwritten unless
- * the user says `--force`.
+ * the user says `--force`; a run that fails removes the folder it created, so what is left
+ * on disk is either a finished run or an interrupted one with a checkpoint to resume from.
  */
 export interface RunDirectory {
   readonly path: string;
+  /** True when this run continues an interrupted one in the same folder. */
+  readonly resumed: boolean;
   /** Writes `name` atomically (temp file + rename). */
   write(name: string, content: string | Uint8Array): Promise<string>;
   writeJson(name: string, value: unknown): Promise<string>;
   /** Appends a line to run.log (synchronously, so the log survives a crash). */
   log(line: string): void;
+  /** Removes a file of the run, if there. */
+  remove(name: string): Promise<void>;
+  /**
+   * The run failed: removes the folder when this run created it (a resumed run keeps its
+   * checkpoint). Returns where the log was kept, outside the removed folder.
+   */
+  discard(): Promise<string | undefined>;
+}
+
+export interface RunDirectoryOptions {
+  /** Replace an existing folder. */
+  force: boolean;
+  /** Continue the interrupted run in the folder: it must hold a checkpoint. */
+  resume?: boolean;
 }
 
 export async function createRunDirectory(
   path: string,
-  options: { force: boolean },
+  options: RunDirectoryOptions,
 ): Promise<RunDirectory> {
   const exists = await access(path).then(
     () => true,
     () => false,
   );
-  if (exists && !options.force) {
+  const interrupted = exists && (await isFile(join(path, CHECKPOINT_FILE)));
+  if (options.resume) {
+    if (!interrupted) {
+      throw new GraftError(
+        'CHECKPOINT_NOT_FOUND',
+        exists
+          ? `There is no ${CHECKPOINT_FILE} to resume from in the run directory`
+          : 'The run directory to resume does not exist',
+        {
+          where: path,
+          hint: exists
+            ? 'The run finished, or never reached its first checkpoint; start it again with --force.'
+            : 'Resume with the same config (and --set / --output flags) the run was started with.',
+        },
+      );
+    }
+  } else if (exists && !options.force) {
     throw new GraftError('RUN_DIR_EXISTS', 'The run directory already exists', {
       where: path,
-      hint: 'Choose another output, or pass --force to replace it.',
+      hint: interrupted
+        ? 'It holds an interrupted run: add --resume to continue it, or --force to start again.'
+        : 'Choose another output, or pass --force to replace it.',
     });
   }
+  const created = !exists || !options.resume;
   try {
-    if (exists) await rm(path, { recursive: true, force: true });
+    if (exists && !options.resume) await rm(path, { recursive: true, force: true });
     await mkdir(path, { recursive: true });
     await access(path, 2 /* W_OK */);
   } catch (cause) {
+    if (created) await rm(path, { recursive: true, force: true }).catch(() => undefined);
     throw new GraftError('OUTPUT_UNWRITABLE', 'Cannot create the run directory', {
       where: path,
       hint: 'Check the permissions of its parent folder, or choose another output.',
@@ -58,8 +99,30 @@ export async function createRunDirectory(
   };
   return {
     path,
+    resumed: Boolean(options.resume),
     write,
     writeJson: (name, value) => write(name, `${JSON.stringify(value, null, 2)}\n`),
     log: (line) => appendFileSync(logPath, `${new Date().toISOString()} ${line}\n`),
+    remove: (name) => rm(join(path, name), { force: true }),
+    async discard() {
+      if (!created) return logPath;
+      let kept: string | undefined;
+      if (await isFile(logPath)) {
+        const dir = await mkdtemp(join(tmpdir(), `graft-failed-${basename(path)}-`));
+        kept = join(dir, 'run.log');
+        await copyFile(logPath, kept).catch(() => {
+          kept = undefined;
+        });
+      }
+      await rm(path, { recursive: true, force: true });
+      return kept;
+    },
   };
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }

@@ -1,0 +1,48 @@
+/**
+ * The exit codes of `graft`, documented in `graft --help` and the CLI's README. A signal
+ * that stopped a run gives the shell's usual 128 + signal number, so scripts can tell "I
+ * stopped it" (a checkpoint was saved) from "it failed".
+ */
+export const EXIT_CODES = {
+  ok: 0,
+  /** A user mistake or a failed run: one `graft: ...` line on stderr. */
+  error: 1,
+  /** Ctrl-C: the run saved a checkpoint; `--resume` continues it. */
+  SIGINT: 130,
+  /** SIGTERM (e.g. a job scheduler): as Ctrl-C. */
+  SIGTERM: 143,
+} as const;
+
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+
+/** Ctrl-C and SIGTERM while a run is going: a request to stop cleanly at the next step. */
+export interface InterruptWatch {
+  /** The first signal received, if any. */
+  readonly signal: StopSignal | undefined;
+  dispose(): void;
+}
+
+/**
+ * Takes over SIGINT and SIGTERM: the first one is only recorded (training stops after its
+ * current step and saves a checkpoint; `onSignal` can say so); a second one exits at once,
+ * which is still safe since every file is written atomically.
+ */
+export function watchInterrupts(onSignal: (signal: StopSignal) => void): InterruptWatch {
+  let received: StopSignal | undefined;
+  const handler = (signal: StopSignal) => {
+    if (received !== undefined) process.exit(EXIT_CODES[signal]);
+    received = signal;
+    onSignal(signal);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    get signal() {
+      return received;
+    },
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
