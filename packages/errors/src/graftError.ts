@@ -1,6 +1,12 @@
 /**
  * Stable codes for every error graft raises on purpose. A code never changes meaning, so
  * scripts can branch on it; the message is for people and may be reworded.
+ *
+ * @example
+ * ```ts
+ * const code: GraftErrorCode = 'DATASET_LABEL_UNKNOWN';
+ * if (isGraftError(e, code)) console.error(e.where);
+ * ```
  */
 export type GraftErrorCode =
   | 'BACKEND_UNKNOWN'
@@ -47,6 +53,16 @@ export type GraftErrorCode =
   | 'CHECKPOINT_NOT_FOUND'
   | 'CHECKPOINT_INVALID';
 
+/**
+ * The optional parts of a {@link GraftError}: where the problem is, what to do, and the
+ * underlying error.
+ *
+ * @example
+ * ```ts
+ * const details: GraftErrorDetails = { where: 'labels.csv row 12, column "light"', hint: 'Use red, yellow or green.' };
+ * throw new GraftError('DATASET_LABEL_UNKNOWN', 'Unknown class "blue"', details);
+ * ```
+ */
 export interface GraftErrorDetails {
   /** Where the problem is: a file, a layer name, a kernel name, a config key, a row. */
   where?: string;
@@ -59,6 +75,14 @@ export interface GraftErrorDetails {
 /**
  * The one error class graft throws for user-facing problems. The message reads
  * "what was wrong (where). What to do." so it is useful without a stack trace.
+ *
+ * @example
+ * ```ts
+ * throw new GraftError('INVALID_ARGUMENT', 'threads must be a positive integer, got 0', {
+ *   where: 'initBackend({ threads })',
+ *   hint: 'Pass 1 or more.',
+ * }); // message: 'threads must be a positive integer, got 0 (initBackend({ threads })). Pass 1 or more.'
+ * ```
  */
 export class GraftError extends Error {
   readonly code: GraftErrorCode;
@@ -76,7 +100,19 @@ export class GraftError extends Error {
   }
 }
 
-/** True when `e` is a GraftError, optionally with the given code. */
+/**
+ * True when `e` is a GraftError, optionally with the given code.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await loadBackbone('missing/model.json');
+ * } catch (e) {
+ *   if (isGraftError(e, 'MODEL_NOT_FOUND')) console.error(e.message);
+ *   else throw e;
+ * }
+ * ```
+ */
 export function isGraftError(e: unknown, code?: GraftErrorCode): e is GraftError {
   return e instanceof GraftError && (code === undefined || e.code === code);
 }

@@ -2,7 +2,14 @@ import type { BlockNetwork } from '../nn/blockNetwork';
 import type { AnyLayer, Shape } from '../nn/module';
 import type { Preprocessing } from './preprocessing';
 
-/** One layer of a backbone's graph: the layer, what it reads, what it gives. */
+/**
+ * One layer of a backbone's graph: the layer, what it reads, what it gives.
+ *
+ * @example
+ * ```ts
+ * for (const node of trunk.nodes) console.log(node.layer.name, node.inputs, node.outputShape);
+ * ```
+ */
 export interface BackboneNode {
   readonly layer: AnyLayer;
   /** Names of the layers (or the input) whose outputs it reads, in order. */
@@ -19,6 +26,13 @@ export interface BackboneNode {
  * A feature extractor that heads attach to and freezing policies address: a functional graph
  * of Keras-equivalent layers, grouped into ordered blocks (stages), with named parameters.
  * Both loaded models (`loadBackbone`) and built-in ones (`mobileNetV2`) are Backbones.
+ *
+ * @example
+ * ```ts
+ * const trunk: Backbone = await loadBackbone('models/mobilenet_v2/model.json', { cutAt: 'out_relu' });
+ * trunk.blocks.map((b) => b.name); // ['stem', 'block_0', ..., 'conv_head']
+ * const features = trunk.apply(x, { training: false });
+ * ```
  */
 export interface Backbone extends BlockNetwork {
   /** Name of the input (the Keras InputLayer). */

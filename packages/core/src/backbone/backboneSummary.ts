@@ -1,7 +1,14 @@
 import type { Shape } from '../nn/module';
 import type { Backbone } from './backbone';
 
-/** One block of a backbone, as a person inspecting it wants to see it. */
+/**
+ * One block of a backbone, as a person inspecting it wants to see it.
+ *
+ * @example
+ * ```ts
+ * for (const s of summarizeBlocks(trunk)) console.log(s.block, s.layers, s.params, s.outputShape);
+ * ```
+ */
 export interface BlockSummary {
   block: string;
   layers: number;
@@ -15,7 +22,15 @@ export interface BlockSummary {
   stride: number;
 }
 
-/** Block by block: layer range, parameter counts, output shape and stride. */
+/**
+ * Block by block: layer range, parameter counts, output shape and stride.
+ *
+ * @example
+ * ```ts
+ * const rows = summarizeBlocks(pretrainedBackbone());
+ * rows.at(-1)?.block; // 'conv_head'
+ * ```
+ */
 export function summarizeBlocks(backbone: Backbone): BlockSummary[] {
   const shapes = new Map(backbone.nodes.map((n) => [n.layer.name, n.outputShape]));
   return backbone.blocks.map((b) => {
@@ -35,7 +50,14 @@ export function summarizeBlocks(backbone: Backbone): BlockSummary[] {
   });
 }
 
-/** The block summary as a fixed-width table, e.g. for `graft inspect`. */
+/**
+ * The block summary as a fixed-width table, e.g. for `graft inspect`.
+ *
+ * @example
+ * ```ts
+ * console.log(formatBackboneSummary(pretrainedBackbone())); // one row per block
+ * ```
+ */
 export function formatBackboneSummary(backbone: Backbone): string {
   const rows = summarizeBlocks(backbone).map((s) => [
     s.block,

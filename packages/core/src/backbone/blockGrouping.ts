@@ -4,6 +4,11 @@ import { GraftError } from '../errors';
  * How layers are grouped into blocks: by Keras naming conventions (`block_3_expand` ->
  * `block_3`), by the graph's residual and downsampling structure, or `auto` (names when a
  * known convention covers the model, else structure).
+ *
+ * @example
+ * ```ts
+ * const trunk = await loadBackbone('model.json', { blocks: 'names' }); // block_3_expand -> block_3
+ * ```
  */
 export type BlockGrouping = 'auto' | 'names' | 'structure';
 
@@ -15,6 +20,16 @@ export interface GroupingNode {
   readonly downsamples?: 'pool' | 'conv';
 }
 
+/**
+ * Which block each layer of a loaded model belongs to, the blocks' order, and how they were
+ * found.
+ *
+ * @example
+ * ```ts
+ * // loadBackbone groups layers into blocks; the result names the method it used.
+ * const trunk = await loadBackbone('model.json', { blocks: 'structure' });
+ * ```
+ */
 export interface BlockAssignment {
   /** Block names in order, input to output. */
   readonly order: readonly string[];

@@ -18,6 +18,18 @@ import { graftVersions } from './version';
  * A task head in a neutral form: graft layers (Dense with an activation, pooling, Dropout,
  * Activation, ...) applied in order to the output of a trunk layer. @graft/heads builds its
  * heads from these layers, so the exporter needs to know nothing about head kinds.
+ *
+ * @example
+ * ```ts
+ * const head: ExportHead = {
+ *   task: 'carCount',
+ *   layers: [
+ *     new GlobalAveragePooling2D({ name: 'carCount_pool' }),
+ *     new Dense({ name: 'carCount_output', inputUnits: 1280, units: 1, seed: 1 }),
+ *   ],
+ * };
+ * await saveModel('out/model', { backbone: trunk, heads: [head] });
+ * ```
  */
 export interface ExportHead {
   /** Task name; the model has one output per task. */
@@ -32,6 +44,20 @@ export interface ExportHead {
   thresholds?: readonly number[];
 }
 
+/**
+ * Options of {@link exportModel} and {@link saveModel}: the trunk, the heads, the Keras model
+ * name, quantisation, shard size, and the graft.json sections (freeze plan, metrics, training).
+ *
+ * @example
+ * ```ts
+ * const options: ExportModelOptions = {
+ *   backbone: trunk,
+ *   heads: [head],
+ *   quantization: 'uint8',
+ *   metrics: { validation: { 'presence/mAP': 0.81 } },
+ * };
+ * ```
+ */
 export interface ExportModelOptions {
   backbone: Backbone;
   heads?: readonly ExportHead[];
@@ -47,7 +73,15 @@ export interface ExportModelOptions {
   training?: GraftSidecar['training'];
 }
 
-/** A saved model in memory: what `saveModel` writes, or what a browser app stores. */
+/**
+ * A saved model in memory: what `saveModel` writes, or what a browser app stores.
+ *
+ * @example
+ * ```ts
+ * const { modelJson, shards, sidecar }: ExportedModel = await exportModel({ backbone: trunk });
+ * Object.keys(shards); // e.g. ['weights-3f2a9c1e-1of1.bin']: named after a hash of the content
+ * ```
+ */
 export interface ExportedModel {
   /** model.json: `{format, generatedBy, modelTopology, weightsManifest}`. */
   modelJson: JsonObject;
@@ -62,6 +96,12 @@ export interface ExportedModel {
  * the TF.js LayersModel format that `@tensorflow/tfjs-layers`' `loadLayersModel` and graft's
  * `loadBackbone` / `loadGraftModel` read, plus the graft.json sidecar. Only the layers the
  * outputs need are written.
+ *
+ * @example
+ * ```ts
+ * const exported = await exportModel({ backbone: trunk, heads: [head] });
+ * const reloaded = await loadGraftModel({ modelJson: exported.modelJson, shards: exported.shards, sidecar: exported.sidecar });
+ * ```
  */
 export async function exportModel(options: ExportModelOptions): Promise<ExportedModel> {
   const { backbone } = options;

@@ -6,6 +6,15 @@ import { graphBackbone } from './graphBackbone';
 import { layerStride } from './layerStride';
 import { defaultPreprocessing, type Preprocessing } from './preprocessing';
 
+/**
+ * Options of {@link backboneFromBlocks}: the input shape, the blocks, a description for errors,
+ * and the preprocessing.
+ *
+ * @example
+ * ```ts
+ * const options: BackboneFromBlocksOptions = { inputShape: [32, 32, 3], blocks: [stem, head] };
+ * ```
+ */
 export interface BackboneFromBlocksOptions {
   inputShape: Shape;
   blocks: readonly Block[];
@@ -21,6 +30,16 @@ export interface BackboneFromBlocksOptions {
  * A Backbone from a chain of blocks (each a chain of layers with an optional residual Add),
  * which is how graft's built-in architectures are written. The result is the same kind of
  * graph a loaded Keras model gives, so it cuts, exports and reloads the same way.
+ *
+ * @example
+ * ```ts
+ * const stem = new Block({
+ *   name: 'stem',
+ *   layers: [new Conv2D({ name: 'conv', inputChannels: 3, filters: 8, kernelSize: 3, strides: 2, padding: 'same', seed: 1 }), new ReLU({ name: 'relu' })],
+ *   stride: 2,
+ * });
+ * const trunk = backboneFromBlocks({ inputShape: [32, 32, 3], blocks: [stem] });
+ * ```
  */
 export function backboneFromBlocks(options: BackboneFromBlocksOptions): Backbone {
   const inputName = options.inputName ?? 'input_1';

@@ -15,6 +15,19 @@ import {
 import { type GraftSidecar, parseSidecar } from './sidecar';
 import { type DecodedWeight, decodeWeightsGroup } from './weightsManifest';
 
+/**
+ * Options of {@link loadBackbone}: where to cut, the input shape, how layers group into
+ * blocks, and preprocessing overrides.
+ *
+ * @example
+ * ```ts
+ * const options: LoadBackboneOptions = {
+ *   cutAt: 'block_13_expand_relu',
+ *   inputShape: [128, 128, 3],
+ *   preprocessing: { inputRange: [0, 1] },
+ * };
+ * ```
+ */
 export interface LoadBackboneOptions {
   /**
    * Keep the graph up to this layer (or block), e.g. the last ReLU before the classifier.

@@ -8,7 +8,16 @@ import { assembleBackbone, interpretModel, type LoadBackboneOptions } from './lo
 import { type ModelSource, readModel } from './modelSource';
 import type { GraftSidecar, SidecarTask } from './sidecar';
 
-/** A model graft exported, read back: the trunk, every task head, and graft.json. */
+/**
+ * A model graft exported, read back: the trunk, every task head, and graft.json.
+ *
+ * @example
+ * ```ts
+ * const model: GraftModel = await loadGraftModel('runs/demo/model.json');
+ * model.tasks.map((t) => t.name); // e.g. ['presence', 'lightColour', 'carCount']
+ * const outputs = model.predict(x);
+ * ```
+ */
 export interface GraftModel {
   /** The trunk, cut where graft.json says it ends. Its parameters are the model's. */
   readonly trunk: Backbone;
@@ -24,6 +33,12 @@ export interface GraftModel {
 /**
  * Reads a model saved by `saveModel` / `exportModel` (model.json, shards and graft.json) with
  * its heads. For the trunk alone, `loadBackbone` on the same files cuts at the trunk's end.
+ *
+ * @example
+ * ```ts
+ * const model = await loadGraftModel('runs/demo/model.json'); // trunk, heads and graft.json
+ * console.log(model.sidecar.metrics);
+ * ```
  */
 export async function loadGraftModel(
   source: ModelSource,

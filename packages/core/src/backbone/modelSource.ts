@@ -11,6 +11,12 @@ export type WeightBytes = ArrayBuffer | Uint8Array | readonly (ArrayBuffer | Uin
 /**
  * A model held in memory, as tfjs's `ModelArtifacts` (what `tf.io.fromMemory` and
  * `withSaveHandler` pass around): the topology, a flat weight list and the concatenated bytes.
+ *
+ * @example
+ * ```ts
+ * const artifacts: InMemoryModelArtifacts = { modelTopology, weightSpecs, weightData };
+ * const trunk = await loadBackbone(artifacts);
+ * ```
  */
 export interface InMemoryModelArtifacts {
   modelTopology: object;
@@ -23,6 +29,16 @@ export interface InMemoryModelArtifacts {
 /**
  * A model.json and its shard files held in memory, e.g. picked with `<input type=file>`:
  * `shards` maps each path the manifest lists to its bytes.
+ *
+ * @example
+ * ```ts
+ * // In the browser, from <input type="file" multiple>:
+ * const files: InMemoryModelFiles = {
+ *   modelJson: await jsonFile.text(),
+ *   shards: { [shardFile.name]: await shardFile.arrayBuffer() },
+ * };
+ * const trunk = await loadBackbone(files);
+ * ```
  */
 export interface InMemoryModelFiles {
   modelJson: object | string;
@@ -30,12 +46,25 @@ export interface InMemoryModelFiles {
   sidecar?: object | string;
 }
 
-/** A tfjs IOHandler with `load()`: `tf.io.browserFiles`, `tf.io.fromMemory`, IndexedDB, ... */
+/**
+ * A tfjs IOHandler with `load()`: `tf.io.browserFiles`, `tf.io.fromMemory`, IndexedDB, ...
+ *
+ * @example
+ * ```ts
+ * const loader: ModelLoader = tf.io.browserFiles([jsonFile, shardFile]);
+ * const trunk = await loadBackbone(loader);
+ * ```
+ */
 export type ModelLoader = Pick<io.IOHandler, 'load'>;
 
 /**
  * Where a model comes from: a path to model.json (or its folder), an http(s) or file URL, or
  * the model in memory.
+ *
+ * @example
+ * ```ts
+ * const sources: ModelSource[] = ['models/mobilenet/model.json', new URL('https://example.org/m/model.json'), artifacts];
+ * ```
  */
 export type ModelSource = string | URL | InMemoryModelArtifacts | InMemoryModelFiles | ModelLoader;
 

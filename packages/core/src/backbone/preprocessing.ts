@@ -5,6 +5,11 @@ import type { Shape } from '../nn/module';
  * How images must be scaled before a backbone sees them: take pixel values in `inputRange`
  * (e.g. [0, 1] for decoded images, [0, 255] for bytes), then `(x - mean) / std` per channel,
  * at `size` [height, width, channels].
+ *
+ * @example
+ * ```ts
+ * const { inputRange, mean, std, size }: Preprocessing = pretrainedBackbone().preprocessing;
+ * ```
  */
 export interface Preprocessing {
   inputRange: readonly [number, number];
@@ -16,6 +21,11 @@ export interface Preprocessing {
 /**
  * graft's default when a model says nothing: [0, 1] images mapped to [-1, 1] (mean 0.5, std
  * 0.5), the "tf" convention of Keras applications' MobileNetV2 and of graft's own backbones.
+ *
+ * @example
+ * ```ts
+ * defaultPreprocessing([96, 96, 3]); // { inputRange: [0, 1], mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], size: [96, 96, 3] }
+ * ```
  */
 export function defaultPreprocessing(inputShape: Shape): Preprocessing {
   const channels = inputShape[2] ?? 3;

@@ -1,6 +1,12 @@
 /**
  * Weight quantization as the TF.js weights manifest describes it: `uint8` / `uint16` store
  * round((v - min) / scale) and read back q * scale + min; `float16` stores IEEE half floats.
+ *
+ * @example
+ * ```ts
+ * const q: QuantizationDtype = 'uint8'; // about 4x smaller weights
+ * await saveModel('out/model', { backbone: trunk, quantization: q });
+ * ```
  */
 export type QuantizationDtype = 'uint8' | 'uint16' | 'float16';
 

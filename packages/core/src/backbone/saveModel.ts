@@ -2,6 +2,14 @@ import { GraftError } from '../errors';
 import { type ExportedModel, type ExportModelOptions, exportModel } from './exportModel';
 import { nodeFs } from './nodeFs';
 
+/**
+ * What {@link saveModel} wrote: the model.json path, every file, and the model in memory.
+ *
+ * @example
+ * ```ts
+ * const { modelPath, files }: SavedModel = await saveModel('out/model', { backbone: trunk });
+ * ```
+ */
 export interface SavedModel {
   /** Path of the written model.json. */
   modelPath: string;
@@ -15,6 +23,12 @@ export interface SavedModel {
  * Nothing is ever half-written: each file goes to a temporary name in the folder and is
  * renamed into place; shards first, then graft.json, then model.json, whose rename is the
  * moment the new model appears. Shards of the model.json replaced are removed afterwards.
+ *
+ * @example
+ * ```ts
+ * const saved = await saveModel('out/model', { backbone: trunk, heads: [head] });
+ * saved.modelPath; // '/abs/out/model/model.json'; graft.json and the shards beside it
+ * ```
  */
 export async function saveModel(dir: string, options: ExportModelOptions): Promise<SavedModel> {
   const exported = await exportModel(options);

@@ -3,10 +3,24 @@ import type { BlockInfo } from '../nn/blockNetwork';
 import { isJsonObject, JsonReader, type JsonValue } from './json';
 import type { Preprocessing } from './preprocessing';
 
-/** The sidecar schema version this graft writes; readers accept this version and older. */
+/**
+ * The sidecar schema version this graft writes; readers accept this version and older.
+ *
+ * @example
+ * ```ts
+ * if (sidecar.version > GRAFT_SIDECAR_VERSION) console.log('written by a newer graft');
+ * ```
+ */
 export const GRAFT_SIDECAR_VERSION = 1;
 
-/** One task of an exported model: a Keras output of model.json. */
+/**
+ * One task of an exported model: a Keras output of model.json.
+ *
+ * @example
+ * ```ts
+ * for (const task of model.sidecar.tasks) console.log(task.name, task.output);
+ * ```
+ */
 export interface SidecarTask {
   /** Task name, e.g. `shape`. */
   name: string;
@@ -22,7 +36,15 @@ export interface SidecarTask {
   thresholds?: number[];
 }
 
-/** One row of the freeze plan used for training (the shape of `FreezePlan.explain()`). */
+/**
+ * One row of the freeze plan used for training (the shape of `FreezePlan.explain()`).
+ *
+ * @example
+ * ```ts
+ * const rows: SidecarFreezeRow[] = plan.explain().map(({ block, params, trainable, lrScale, reason }) => ({ block, params, trainable, lrScale, reason }));
+ * await saveModel('out/model', { backbone: trunk, heads, freezePlan: rows });
+ * ```
+ */
 export interface SidecarFreezeRow {
   block: string;
   params: number;
@@ -37,6 +59,13 @@ export interface SidecarFreezeRow {
  * graft.json, written beside model.json: what a person or a program needs to use the model
  * that the Keras topology cannot say. Optional sections are filled by the parts of graft
  * that know them (the trainer writes metrics, the freeze package the plan).
+ *
+ * @example
+ * ```ts
+ * const sidecar: GraftSidecar = (await loadGraftModel('out/model/model.json')).sidecar;
+ * sidecar.tasks.map((t) => t.name);
+ * sidecar.trunk.output; // where loadBackbone cuts by default
+ * ```
  */
 export interface GraftSidecar {
   format: 'graft-model';
@@ -64,6 +93,11 @@ export interface GraftSidecar {
 /**
  * Reads graft.json, checking the parts graft relies on. A newer version than this graft
  * knows is an error, not a guess.
+ *
+ * @example
+ * ```ts
+ * const sidecar = parseSidecar(JSON.parse(await readFile('graft.json', 'utf8')), 'graft.json');
+ * ```
  */
 export function parseSidecar(value: JsonValue, where: string): GraftSidecar {
   const r = JsonReader.of(value, where);

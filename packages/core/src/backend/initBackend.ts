@@ -9,13 +9,33 @@ import { ensureGradientsRegistered } from './registerGradients';
 import { isNode, resolveNodeWasmDir } from './wasmFiles';
 
 export type BackendName = 'wasm' | 'cpu';
+/**
+ * The backends graft trains on: `wasm` (SIMD WebAssembly, the default) or `cpu` (pure JS).
+ *
+ * @example
+ * ```ts
+ * const name: BackendName = 'cpu';
+ * await initBackend({ backend: name });
+ * ```
+ */
 
 export interface InitBackendOptions {
+/**
+ * Options of {@link initBackend}: backend, threads, where the `.wasm` files are, whether to
+ * fall back to `cpu`, and where warnings go.
+ *
+ * @example
+ * ```ts
+ * const options: InitBackendOptions = { wasmPaths: '/wasm/', fallback: false, threads: 4 };
+ * const info = await initBackend(options);
+ * ```
+ */
   /** Which backend to run on. Default `'wasm'`. */
   backend?: BackendName;
   /**
-   * Threads for the WASM backend. In the browser (default: every core) the threaded SIMD
-   * build is used when the page is cross-origin isolated. In Node (default: 1, the
+   * Threads for the WASM backend. In the browser (default: every logical core,
+   * `navigator.hardwareConcurrency`, at most 8) the threaded SIMD build is used when the page
+   * is cross-origin isolated; otherwise tfjs runs its single-threaded build. In Node (default: 1, the
    * single-threaded SIMD build; see nodeThreads.ts for why) graft starts the threaded build
    * on `worker_threads` for more than 1 (at most 8). Fixed when the backend first starts in
    * a process.
@@ -37,6 +57,16 @@ export interface InitBackendOptions {
 }
 
 export interface BackendInfo {
+/**
+ * What {@link initBackend} started: the backend, whether SIMD is on, the thread count, and
+ * why graft fell back to `cpu` if it did.
+ *
+ * @example
+ * ```ts
+ * const { name, simd, threads, fallbackReason }: BackendInfo = await initBackend();
+ * if (fallbackReason) console.warn(`on cpu: ${fallbackReason}`);
+ * ```
+ */
   name: BackendName;
   /** WebAssembly SIMD in use (always false on `cpu`). */
   simd: boolean;

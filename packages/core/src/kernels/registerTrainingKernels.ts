@@ -34,7 +34,14 @@ export function registerTrainingKernels(): void {
   registered = true;
 }
 
-/** Names of the kernels graft provides for `wasm`, for reports and tests. */
+/**
+ * Names of the kernels graft provides for `wasm`, for reports and tests.
+ *
+ * @example
+ * ```ts
+ * trainingKernelNames().includes('Conv2DBackpropFilter'); // true: the stock wasm backend lacks it
+ * ```
+ */
 export function trainingKernelNames(): string[] {
   return WASM_TRAINING_KERNELS.map((k) => k.kernelName);
 }

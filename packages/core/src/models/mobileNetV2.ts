@@ -10,6 +10,15 @@ import type { Layer } from '../nn/module';
 import { ReLU6 } from '../nn/relu';
 import { ZeroPadding2D } from '../nn/zeroPadding2d';
 
+/**
+ * Options of {@link mobileNetV2}: width multiplier, input shape, seed, and the batch-norm
+ * momentum.
+ *
+ * @example
+ * ```ts
+ * const options: MobileNetV2Options = { alpha: 0.5, inputShape: [128, 128, 3], seed: 7, batchNormMomentum: 0.9 };
+ * ```
+ */
 export interface MobileNetV2Options {
   /** Width multiplier. Default 1.0. Keras ships ImageNet weights for 0.35, 0.5, 0.75, 1.0, 1.3, 1.4. */
   alpha?: number;
@@ -24,6 +33,15 @@ export interface MobileNetV2Options {
   batchNormMomentum?: number;
 }
 
+/**
+ * A built-in MobileNetV2 backbone, with its width multiplier.
+ *
+ * @example
+ * ```ts
+ * const net: MobileNetV2 = mobileNetV2({ alpha: 0.35, inputShape: [96, 96, 3], seed: 1 });
+ * net.alpha; // 0.35
+ * ```
+ */
 export interface MobileNetV2 extends Backbone {
   readonly alpha: number;
 }

@@ -7,6 +7,11 @@ import { clippedRelu } from './relu';
 /**
  * Keras activation names graft runs. `silu` is Keras 3's name for `swish`; `hard_silu` for
  * `hard_swish` (x * relu6(x + 3) / 6, MobileNetV3's activation).
+ *
+ * @example
+ * ```ts
+ * const dense = new Dense({ name: 'hidden', inputUnits: 64, units: 32, activation: 'relu' satisfies ActivationName, seed: 1 });
+ * ```
  */
 export type ActivationName =
   | 'linear'
@@ -46,7 +51,14 @@ export function activationName(name: string, where: string): ActivationName {
   });
 }
 
-/** Applies the named activation; softmax runs over the last axis, as in Keras. */
+/**
+ * Applies the named activation; softmax runs over the last axis, as in Keras.
+ *
+ * @example
+ * ```ts
+ * applyActivation(tf.tensor1d([-1, 2, 8]), 'relu6'); // [0, 2, 6]
+ * ```
+ */
 export function applyActivation(x: tf.Tensor, name: ActivationName): tf.Tensor {
   switch (name) {
     case 'linear':
@@ -71,7 +83,15 @@ export function applyActivation(x: tf.Tensor, name: ActivationName): tf.Tensor {
   }
 }
 
-/** Keras's `Activation` layer: an elementwise (or, for softmax, last-axis) function. */
+/**
+ * Keras's `Activation` layer: an elementwise (or, for softmax, last-axis) function.
+ *
+ * @example
+ * ```ts
+ * const softmax = new Activation({ name: 'probs', activation: 'softmax' });
+ * softmax.apply(logits, { training: false }); // over the last axis
+ * ```
+ */
 export class Activation implements Layer {
   readonly className = 'Activation' as const;
   readonly name: string;

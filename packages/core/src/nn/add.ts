@@ -3,7 +3,15 @@ import { GraftError } from '../errors';
 import type { ApplyOptions, Layer, Shape } from './module';
 import type { Param } from './param';
 
-/** Elementwise sum of same-shaped inputs (Keras's Add), e.g. a residual connection. */
+/**
+ * Elementwise sum of same-shaped inputs (Keras's Add), e.g. a residual connection.
+ *
+ * @example
+ * ```ts
+ * const residual = new Add({ name: 'block_1_add' });
+ * residual.apply([input, output], { training: false });
+ * ```
+ */
 export class Add implements Layer<tf.Tensor[]> {
   readonly className = 'Add' as const;
   readonly name: string;

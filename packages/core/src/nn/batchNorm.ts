@@ -4,6 +4,14 @@ import { batchNormTraining } from './batchNormTraining';
 import type { ApplyOptions, Layer, Shape } from './module';
 import { createParam, type Param } from './param';
 
+/**
+ * Options of {@link BatchNorm}: name, block, channels, momentum and epsilon.
+ *
+ * @example
+ * ```ts
+ * const options: BatchNormOptions = { name: 'conv1_bn', block: 'stem', channels: 32, momentum: 0.999 };
+ * ```
+ */
 export interface BatchNormOptions {
   name: string;
   /** Block the parameters belong to. Default: the layer name. */
@@ -18,13 +26,29 @@ export interface BatchNormOptions {
   epsilon?: number;
 }
 
+/**
+ * The resolved settings of a {@link BatchNorm} layer.
+ *
+ * @example
+ * ```ts
+ * const { channels, momentum, epsilon }: BatchNormConfig = new BatchNorm({ name: 'bn', channels: 16 }).config;
+ * ```
+ */
 export interface BatchNormConfig {
   channels: number;
   momentum: number;
   epsilon: number;
 }
 
-/** Batch normalisation over the last axis, with Keras's four weights and their names. */
+/**
+ * Batch normalisation over the last axis, with Keras's four weights and their names.
+ *
+ * @example
+ * ```ts
+ * const bn = new BatchNorm({ name: 'conv1_bn', channels: 32, momentum: 0.999 });
+ * bn.params().map((p) => p.name); // gamma, beta, moving_mean, moving_variance
+ * ```
+ */
 export class BatchNorm implements Layer {
   readonly className = 'BatchNormalization' as const;
   readonly name: string;

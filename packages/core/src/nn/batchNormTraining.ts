@@ -3,6 +3,19 @@ import * as tf from '@tensorflow/tfjs-core';
 export interface BatchNormTrainingArgs {
   gamma: tf.Tensor;
   beta: tf.Tensor;
+/**
+ * What {@link batchNormTraining} needs: the affine parameters, the moving statistics it
+ * updates, momentum, epsilon, and an optional fused ReLU.
+ *
+ * @example
+ * ```ts
+ * const args: BatchNormTrainingArgs = {
+ *   gamma, beta, movingMean, movingVariance,
+ *   momentum: 0.99, epsilon: 1e-3,
+ *   relu: { maxValue: 6 }, // ReLU6 after the normalisation
+ * };
+ * ```
+ */
   /** Updated in place with the batch statistics; never part of the gradient. */
   movingMean: tf.Variable;
   movingVariance: tf.Variable;
@@ -12,9 +25,8 @@ export interface BatchNormTrainingArgs {
 }
 
 /**
- * Batch normalisation in training mode, forward and backward, behind one function so that a
- * fused native kernel can replace it later (the way cuDNN's training kernel also updates the
- * running statistics).
+ * Batch normalisation in training mode, forward and backward, composed of tfjs ops: the
+ * reference for the fused kernel and the path on backends other than wasm.
  *
  * Normalises over every axis but the last (channels) with the batch mean and the biased batch
  * variance, and folds the batch statistics into the moving statistics. The moving variance

@@ -3,6 +3,14 @@ import type { Add } from './add';
 import type { AnyLayer, ApplyOptions, Layer, Module, Shape } from './module';
 import type { Param } from './param';
 
+/**
+ * Options of {@link Block}: its name, its layers, an optional residual Add, and its stride.
+ *
+ * @example
+ * ```ts
+ * const options: BlockOptions = { name: 'block_1', layers: [conv, bn, relu], stride: 2 };
+ * ```
+ */
 export interface BlockOptions {
   /** Block name, e.g. `block_3`; the `block` of every parameter in it. */
   name: string;
@@ -14,12 +22,27 @@ export interface BlockOptions {
   stride?: number;
 }
 
-/** Called with each layer's output as a block runs; lets callers read intermediate features. */
+/**
+ * Called with each layer's output as a block runs; lets callers read intermediate features.
+ *
+ * @example
+ * ```ts
+ * const seen: string[] = [];
+ * const listener: LayerOutputListener = (layer, output) => seen.push(`${layer} ${output.shape}`);
+ * block.run(x, { training: false }, listener);
+ * ```
+ */
 export type LayerOutputListener = (layerName: string, output: tf.Tensor) => void;
 
 /**
  * A named stage: a chain of layers with an optional residual Add. Models are lists of these,
  * which is what freezing policies and heads address (timm's `feature_info` idea).
+ *
+ * @example
+ * ```ts
+ * const block = new Block({ name: 'block_1', layers: [conv, bn, new ReLU6({ name: 'relu' })], stride: 1 });
+ * const y = block.apply(x, { training: false });
+ * ```
  */
 export class Block implements Module {
   readonly name: string;

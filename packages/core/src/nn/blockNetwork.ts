@@ -5,7 +5,14 @@ import type { AnyLayer, ApplyOptions, Shape } from './module';
 import type { Param } from './param';
 import { assertUniqueParamNames, disposeParams, findParam } from './paramList';
 
-/** What a block offers to heads and freezing policies, in timm's `feature_info` terms. */
+/**
+ * What a block offers to heads and freezing policies, in timm's `feature_info` terms.
+ *
+ * @example
+ * ```ts
+ * for (const b of trunk.blocks) console.log(b.name, b.outputChannels, b.stride, b.layerNames.length);
+ * ```
+ */
 export interface BlockInfo {
   readonly name: string;
   readonly outputChannels: number;
@@ -15,7 +22,15 @@ export interface BlockInfo {
   readonly layerNames: readonly string[];
 }
 
-/** A network made of named blocks applied one after another. */
+/**
+ * A network made of named blocks applied one after another.
+ *
+ * @example
+ * ```ts
+ * const net: BlockNetwork = blockNetwork({ inputShape: [32, 32, 3], blocks: [stem, block1] });
+ * net.outputShape; // per-example shape after the last block
+ * ```
+ */
 export interface BlockNetwork {
   /** Per-example input shape `[height, width, channels]`. */
   readonly inputShape: Shape;
@@ -44,6 +59,14 @@ export interface BlockNetwork {
   dispose(): void;
 }
 
+/**
+ * Options of {@link blockNetwork}: the input shape, the blocks in order, and a description.
+ *
+ * @example
+ * ```ts
+ * const options: BlockNetworkOptions = { inputShape: [32, 32, 3], blocks: [stem, block1], description: 'tiny cnn' };
+ * ```
+ */
 export interface BlockNetworkOptions {
   inputShape: Shape;
   blocks: Block[];
@@ -51,7 +74,15 @@ export interface BlockNetworkOptions {
   description?: string;
 }
 
-/** Assembles blocks into a network, checking that layer and parameter names are unique. */
+/**
+ * Assembles blocks into a network, checking that layer and parameter names are unique.
+ *
+ * @example
+ * ```ts
+ * const net = blockNetwork({ inputShape: [32, 32, 3], blocks: [stem, block1] });
+ * const features = net.apply(x, { training: false });
+ * ```
+ */
 export function blockNetwork(options: BlockNetworkOptions): BlockNetwork {
   return new SequentialBlocks(options);
 }

@@ -11,6 +11,15 @@ import {
   pair,
 } from './spatial';
 
+/**
+ * Options of {@link Conv2D}: channels, filters, kernel size, strides, padding, dilation, bias,
+ * initialiser, seed and activation.
+ *
+ * @example
+ * ```ts
+ * const options: Conv2DOptions = { name: 'Conv1', inputChannels: 3, filters: 32, kernelSize: 3, strides: 2, padding: 'same', seed: 1 };
+ * ```
+ */
 export interface Conv2DOptions {
   name: string;
   /** Block the parameters belong to. Default: the layer name. */
@@ -30,7 +39,14 @@ export interface Conv2DOptions {
   activation?: ActivationName;
 }
 
-/** Resolved configuration, in the terms a Keras `Conv2D` config uses. */
+/**
+ * Resolved configuration, in the terms a Keras `Conv2D` config uses.
+ *
+ * @example
+ * ```ts
+ * const { filters, kernelSize, strides, padding }: Conv2DConfig = conv.config;
+ * ```
+ */
 export interface Conv2DConfig {
   inputChannels: number;
   filters: number;
@@ -42,7 +58,15 @@ export interface Conv2DConfig {
   activation: ActivationName;
 }
 
-/** 2-D convolution over NHWC images; kernel `[kh, kw, in, out]` as in Keras. */
+/**
+ * 2-D convolution over NHWC images; kernel `[kh, kw, in, out]` as in Keras.
+ *
+ * @example
+ * ```ts
+ * const conv = new Conv2D({ name: 'Conv1', inputChannels: 3, filters: 32, kernelSize: 3, strides: 2, padding: 'same', useBias: false, seed: 1 });
+ * conv.apply(tf.zeros([1, 96, 96, 3]), { training: false }).shape; // [1, 48, 48, 32]
+ * ```
+ */
 export class Conv2D implements Layer {
   readonly className = 'Conv2D' as const;
   readonly name: string;

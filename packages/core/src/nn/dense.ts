@@ -6,6 +6,14 @@ import type { ApplyOptions, Layer, Shape } from './module';
 import { createParam, type Param } from './param';
 import { pair } from './spatial';
 
+/**
+ * Options of {@link Dense}: input and output units, bias, initialiser, seed and activation.
+ *
+ * @example
+ * ```ts
+ * const options: DenseOptions = { name: 'carCount_output', inputUnits: 1280, units: 1, seed: 1 };
+ * ```
+ */
 export interface DenseOptions {
   name: string;
   /** Block the parameters belong to. Default: the layer name. */
@@ -21,6 +29,14 @@ export interface DenseOptions {
   activation?: ActivationName;
 }
 
+/**
+ * The resolved settings of a {@link Dense} layer.
+ *
+ * @example
+ * ```ts
+ * const { inputUnits, units, useBias, activation }: DenseConfig = dense.config;
+ * ```
+ */
 export interface DenseConfig {
   inputUnits: number;
   units: number;
@@ -28,7 +44,15 @@ export interface DenseConfig {
   activation: ActivationName;
 }
 
-/** Fully connected layer on [batch, inputUnits]; kernel `[in, out]` as in Keras. No activation. */
+/**
+ * Fully connected layer on [batch, inputUnits]; kernel `[in, out]` as in Keras. No activation.
+ *
+ * @example
+ * ```ts
+ * const dense = new Dense({ name: 'logits', inputUnits: 1280, units: 4, seed: 1 });
+ * dense.apply(tf.zeros([8, 1280]), { training: false }).shape; // [8, 4]
+ * ```
+ */
 export class Dense implements Layer {
   readonly className = 'Dense' as const;
   readonly name: string;

@@ -11,6 +11,15 @@ import {
   pair,
 } from './spatial';
 
+/**
+ * Options of {@link DepthwiseConv2D}: channels, kernel size, strides, padding, depth multiplier,
+ * dilation, bias, initialiser, seed and activation.
+ *
+ * @example
+ * ```ts
+ * const options: DepthwiseConv2DOptions = { name: 'block_1_depthwise', inputChannels: 96, kernelSize: 3, strides: 2, padding: 'valid', useBias: false, seed: 1 };
+ * ```
+ */
 export interface DepthwiseConv2DOptions {
   name: string;
   /** Block the parameters belong to. Default: the layer name. */
@@ -31,6 +40,14 @@ export interface DepthwiseConv2DOptions {
   activation?: ActivationName;
 }
 
+/**
+ * The resolved settings of a {@link DepthwiseConv2D} layer.
+ *
+ * @example
+ * ```ts
+ * const { kernelSize, strides, depthMultiplier }: DepthwiseConv2DConfig = dw.config;
+ * ```
+ */
 export interface DepthwiseConv2DConfig {
   inputChannels: number;
   kernelSize: [number, number];
@@ -42,7 +59,15 @@ export interface DepthwiseConv2DConfig {
   activation: ActivationName;
 }
 
-/** Per-channel convolution; kernel `[kh, kw, in, multiplier]`, Keras's `depthwise_kernel`. */
+/**
+ * Per-channel convolution; kernel `[kh, kw, in, multiplier]`, Keras's `depthwise_kernel`.
+ *
+ * @example
+ * ```ts
+ * const dw = new DepthwiseConv2D({ name: 'dw', inputChannels: 16, kernelSize: 3, padding: 'same', seed: 1 });
+ * dw.apply(tf.zeros([1, 8, 8, 16]), { training: false }).shape; // [1, 8, 8, 16]
+ * ```
+ */
 export class DepthwiseConv2D implements Layer {
   readonly className = 'DepthwiseConv2D' as const;
   readonly name: string;

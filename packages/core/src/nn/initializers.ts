@@ -1,12 +1,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Initialisers for kernels; biases and batch-norm parameters start at constants. */
+/**
+ * Initialisers for kernels; biases and batch-norm parameters start at constants.
+ *
+ * @example
+ * ```ts
+ * const dense = new Dense({ name: 'h', inputUnits: 64, units: 64, kernelInitializer: 'heUniform' satisfies KernelInitializer, seed: 1 });
+ * ```
+ */
 export type KernelInitializer = 'glorotUniform' | 'heUniform';
 
 /**
  * Fan-in and fan-out as Keras computes them from a kernel shape: the trailing two dimensions
  * are (input, output) and everything before them is the receptive field. A depthwise kernel
  * `[kh, kw, channels, multiplier]` therefore has fan-out kh*kw*multiplier, as in Keras.
+ *
+ * @example
+ * ```ts
+ * kernelFans([3, 3, 16, 32]); // { fanIn: 144, fanOut: 288 }
+ * ```
  */
 export function kernelFans(shape: readonly number[]): { fanIn: number; fanOut: number } {
   if (shape.length < 2) {
@@ -19,7 +31,14 @@ export function kernelFans(shape: readonly number[]): { fanIn: number; fanOut: n
   return { fanIn: receptiveField * input, fanOut: receptiveField * output };
 }
 
-/** Half-width of the uniform distribution each initialiser draws from. */
+/**
+ * Half-width of the uniform distribution each initialiser draws from.
+ *
+ * @example
+ * ```ts
+ * initializerLimit('glorotUniform', [64, 32]); // sqrt(6 / (64 + 32)) = 0.25
+ * ```
+ */
 export function initializerLimit(kind: KernelInitializer, shape: readonly number[]): number {
   const { fanIn, fanOut } = kernelFans(shape);
   return kind === 'heUniform' ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
@@ -28,6 +47,11 @@ export function initializerLimit(kind: KernelInitializer, shape: readonly number
 /**
  * A seeded kernel. The seed string names the parameter as well as the layer seed, so every
  * parameter gets its own stream and adding a layer never shifts another layer's weights.
+ *
+ * @example
+ * ```ts
+ * const kernel = initialKernel('heUniform', [3, 3, 16, 32], 1, 'conv/kernel'); // same seed, same values
+ * ```
  */
 export function initialKernel(
   kind: KernelInitializer,

@@ -4,6 +4,11 @@ import { GraftError } from '../errors';
 /**
  * What a parameter is for. Freezing policies, optimizers and exporters branch on this rather
  * than on name suffixes, so a renamed layer never changes how its weights are treated.
+ *
+ * @example
+ * ```ts
+ * const kinds = new Set<ParamKind>(trunk.params.map((p) => p.kind)); // kernel, gamma, movingMean, ...
+ * ```
  */
 export type ParamKind =
   | 'kernel'
@@ -17,6 +22,11 @@ export type ParamKind =
 /**
  * One named tensor of a model. The list of these is the model's state: a freezing plan, an
  * optimizer, a checkpoint and a Keras export all walk the same list.
+ *
+ * @example
+ * ```ts
+ * for (const p of model.params) console.log(p.name, p.block, p.kind, p.trainable, p.variable.shape);
+ * ```
  */
 export interface Param {
   /** Unique, Keras-style: `<layer>/<weight>`, e.g. `block_3_expand_BN/gamma`. */
@@ -32,6 +42,14 @@ export interface Param {
   trainable: boolean;
 }
 
+/**
+ * What {@link createParam} needs: the name, block, kind, and whether it trains.
+ *
+ * @example
+ * ```ts
+ * const spec: ParamSpec = { name: 'scale/gamma', block: 'head:scale', kind: 'gamma' };
+ * ```
+ */
 export interface ParamSpec {
   name: string;
   block: string;
@@ -40,7 +58,14 @@ export interface ParamSpec {
   trainable?: boolean;
 }
 
-/** Moving statistics are updated by batch norm in training mode, never by an optimizer. */
+/**
+ * Moving statistics are updated by batch norm in training mode, never by an optimizer.
+ *
+ * @example
+ * ```ts
+ * const learnt = trunk.params.filter((p) => !isMovingStatistic(p.kind));
+ * ```
+ */
 export function isMovingStatistic(kind: ParamKind): boolean {
   return kind === 'movingMean' || kind === 'movingVariance';
 }
@@ -48,6 +73,11 @@ export function isMovingStatistic(kind: ParamKind): boolean {
 /**
  * Creates a parameter whose variable starts at `initialValue()`. Tensors made while computing
  * the initial value are released; the variable keeps only its own copy of the data.
+ *
+ * @example
+ * ```ts
+ * const gamma = createParam({ name: 'scale/gamma', block: 'head:scale', kind: 'gamma' }, () => tf.ones([16]));
+ * ```
  */
 export function createParam(spec: ParamSpec, initialValue: () => tf.Tensor): Param {
   const frozenForever = isMovingStatistic(spec.kind);

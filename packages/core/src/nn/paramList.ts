@@ -5,6 +5,11 @@ import type { Param } from './param';
 /**
  * Throws PARAM_DUPLICATE when two parameters share a name. Names are the keys of plans,
  * checkpoints and exports, so a duplicate would silently alias two tensors.
+ *
+ * @example
+ * ```ts
+ * assertUniqueParamNames([...trunk.params, ...head.params()], 'my model'); // PARAM_DUPLICATE if two share a name
+ * ```
  */
 export function assertUniqueParamNames(params: readonly Param[], where: string): void {
   const seen = new Set<string>();
@@ -19,7 +24,14 @@ export function assertUniqueParamNames(params: readonly Param[], where: string):
   }
 }
 
-/** The parameter called `name`, or PARAM_NOT_FOUND naming a few that exist. */
+/**
+ * The parameter called `name`, or PARAM_NOT_FOUND naming a few that exist.
+ *
+ * @example
+ * ```ts
+ * const kernel = findParam(trunk.params, 'Conv1/kernel', 'my script');
+ * ```
+ */
 export function findParam(params: readonly Param[], name: string, where: string): Param {
   const found = params.find((p) => p.name === name);
   if (found) return found;
@@ -35,17 +47,38 @@ export function findParam(params: readonly Param[], name: string, where: string)
   });
 }
 
-/** Number of scalar values over all parameters (what Keras's `count_params()` reports). */
+/**
+ * Number of scalar values over all parameters (what Keras's `count_params()` reports).
+ *
+ * @example
+ * ```ts
+ * countParams(pretrainedBackbone().params); // scalars, as Keras's count_params()
+ * ```
+ */
 export function countParams(params: readonly Param[]): number {
   return params.reduce((n, p) => n + p.variable.size, 0);
 }
 
-/** The variables an optimizer should update: the trainable ones, in parameter order. */
+/**
+ * The variables an optimizer should update: the trainable ones, in parameter order.
+ *
+ * @example
+ * ```ts
+ * const vars = trainableVariables(model.params); // what an optimizer updates
+ * ```
+ */
 export function trainableVariables(params: readonly Param[]): tf.Variable[] {
   return params.filter((p) => p.trainable).map((p) => p.variable);
 }
 
-/** Releases every parameter's variable. */
+/**
+ * Releases every parameter's variable.
+ *
+ * @example
+ * ```ts
+ * disposeParams(net.params); // releases every variable
+ * ```
+ */
 export function disposeParams(params: readonly Param[]): void {
   for (const p of params) p.variable.dispose();
 }

@@ -3,7 +3,15 @@ import type { ApplyOptions, Layer, Shape } from './module';
 import type { Param } from './param';
 import { outputLength, type Padding, pair } from './spatial';
 
-/** Mean over height and width: [batch, h, w, c] -> [batch, c]. */
+/**
+ * Mean over height and width: [batch, h, w, c] -> [batch, c].
+ *
+ * @example
+ * ```ts
+ * const pool = new GlobalAveragePooling2D({ name: 'avg_pool' });
+ * pool.apply(tf.zeros([2, 7, 7, 1280]), { training: false }).shape; // [2, 1280]
+ * ```
+ */
 export class GlobalAveragePooling2D implements Layer {
   readonly className = 'GlobalAveragePooling2D' as const;
   readonly name: string;
@@ -25,6 +33,14 @@ export class GlobalAveragePooling2D implements Layer {
   }
 }
 
+/**
+ * Options of {@link MaxPooling2D} and {@link AveragePooling2D}: window, strides and padding.
+ *
+ * @example
+ * ```ts
+ * const options: Pooling2DOptions = { name: 'pool1', poolSize: 3, strides: 2, padding: 'same' };
+ * ```
+ */
 export interface Pooling2DOptions {
   name: string;
   /** Default 2. */
@@ -35,6 +51,14 @@ export interface Pooling2DOptions {
   padding?: Padding;
 }
 
+/**
+ * The resolved settings of a pooling layer.
+ *
+ * @example
+ * ```ts
+ * const { poolSize, strides, padding }: Pooling2DConfig = new MaxPooling2D({ name: 'pool' }).config;
+ * ```
+ */
 export interface Pooling2DConfig {
   poolSize: [number, number];
   strides: [number, number];
@@ -59,7 +83,14 @@ function pooledShape(input: Shape, config: Pooling2DConfig): Shape {
   ];
 }
 
-/** Windowed maximum over height and width. */
+/**
+ * Windowed maximum over height and width.
+ *
+ * @example
+ * ```ts
+ * const pool = new MaxPooling2D({ name: 'pool', poolSize: 3, strides: 2, padding: 'same' });
+ * ```
+ */
 export class MaxPooling2D implements Layer {
   readonly className = 'MaxPooling2D' as const;
   readonly name: string;
@@ -84,7 +115,15 @@ export class MaxPooling2D implements Layer {
   }
 }
 
-/** Windowed mean over height and width; `same` padding averages only real pixels, as in Keras. */
+/**
+ * Windowed mean over height and width; `same` padding averages only real pixels, as in Keras.
+ *
+ * @example
+ * ```ts
+ * const pool = new AveragePooling2D({ name: 'pool', poolSize: 2 });
+ * pool.apply(tf.zeros([1, 8, 8, 3]), { training: false }).shape; // [1, 4, 4, 3]
+ * ```
+ */
 export class AveragePooling2D implements Layer {
   readonly className = 'AveragePooling2D' as const;
   readonly name: string;

@@ -3,13 +3,28 @@ import { GraftError } from '../errors';
 import type { ApplyOptions, Layer, Shape } from './module';
 import type { Param } from './param';
 
+/**
+ * Options of {@link ReLU}: the name and an optional upper clip.
+ *
+ * @example
+ * ```ts
+ * const options: ReLUOptions = { name: 'relu', maxValue: 6 };
+ * ```
+ */
 export interface ReLUOptions {
   name: string;
   /** Upper clip, as Keras's `ReLU(max_value)`. Default: none. */
   maxValue?: number;
 }
 
-/** max(x, 0), optionally clipped above, as Keras's ReLU layer. */
+/**
+ * max(x, 0), optionally clipped above, as Keras's ReLU layer.
+ *
+ * @example
+ * ```ts
+ * new ReLU({ name: 'relu' }).apply(tf.tensor1d([-2, 3]), { training: false }); // [0, 3]
+ * ```
+ */
 export class ReLU implements Layer {
   readonly className = 'ReLU' as const;
   readonly name: string;
@@ -44,7 +59,14 @@ export class ReLU implements Layer {
   }
 }
 
-/** Keras's `ReLU(6.0)`, the MobileNet activation. */
+/**
+ * Keras's `ReLU(6.0)`, the MobileNet activation.
+ *
+ * @example
+ * ```ts
+ * new ReLU6({ name: 'out_relu' }).apply(tf.tensor1d([-2, 8]), { training: false }); // [0, 6]
+ * ```
+ */
 export class ReLU6 extends ReLU {
   constructor(options: { name: string }) {
     super({ name: options.name, maxValue: 6 });

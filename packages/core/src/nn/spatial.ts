@@ -1,5 +1,15 @@
 import { GraftError } from '../errors';
 
+/**
+ * Keras's convolution and pooling padding: `same` keeps the size (at stride 1), `valid` uses
+ * only full windows.
+ *
+ * @example
+ * ```ts
+ * const padding: Padding = 'same';
+ * const conv = new Conv2D({ name: 'c', inputChannels: 3, filters: 8, kernelSize: 3, padding, seed: 1 });
+ * ```
+ */
 export type Padding = 'same' | 'valid';
 
 /** `3` or `[3, 3]` -> `[3, 3]`; rejects anything that is not a positive integer. */

@@ -3,10 +3,26 @@ import { GraftError } from '../errors';
 import type { ApplyOptions, Layer, Shape } from './module';
 import type { Param } from './param';
 
-/** `[[top, bottom], [left, right]]`, as Keras's ZeroPadding2D `padding`. */
+/**
+ * `[[top, bottom], [left, right]]`, as Keras's ZeroPadding2D `padding`.
+ *
+ * @example
+ * ```ts
+ * const pad: SpatialPadding = [[0, 1], [0, 1]]; // MobileNetV2's pad before a stride-2 depthwise conv
+ * const layer = new ZeroPadding2D({ name: 'block_1_pad', padding: pad });
+ * ```
+ */
 export type SpatialPadding = readonly [readonly [number, number], readonly [number, number]];
 
-/** Pads height and width with zeros. Keras places one before every strided MobileNetV2 depthwise conv. */
+/**
+ * Pads height and width with zeros. Keras places one before every strided MobileNetV2 depthwise conv.
+ *
+ * @example
+ * ```ts
+ * const pad = new ZeroPadding2D({ name: 'pad', padding: [[1, 1], [1, 1]] });
+ * pad.apply(tf.zeros([1, 8, 8, 3]), { training: false }).shape; // [1, 10, 10, 3]
+ * ```
+ */
 export class ZeroPadding2D implements Layer {
   readonly className = 'ZeroPadding2D' as const;
   readonly name: string;

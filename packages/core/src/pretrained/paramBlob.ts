@@ -7,6 +7,12 @@ import type { Param } from '../nn/param';
  * and a JSON manifest keyed by parameter name. Large tensors are stored as uint8 with a
  * min/scale per output channel (per-channel affine quantisation keeps conv weights within
  * half a step of their channel's range); small ones (biases, BN) stay float32.
+ *
+ * @example
+ * ```ts
+ * const { manifest } = encodeParams(trunk.params);
+ * for (const e of manifest.entries) console.log(e.name, e.shape, e.encoding);
+ * ```
  */
 export interface ParamBlobEntry {
   name: string;
@@ -20,6 +26,14 @@ export interface ParamBlobEntry {
   channels?: number;
 }
 
+/**
+ * The JSON half of graft's compact weight format: one entry per parameter and the blob's length.
+ *
+ * @example
+ * ```ts
+ * const { manifest, data }: { manifest: ParamBlobManifest; data: Uint8Array } = encodeParams(trunk.params);
+ * ```
+ */
 export interface ParamBlobManifest {
   format: 'graft-params';
   version: 1;
@@ -27,6 +41,14 @@ export interface ParamBlobManifest {
   byteLength: number;
 }
 
+/**
+ * Options of {@link encodeParams}: from how many values a tensor is quantised to uint8.
+ *
+ * @example
+ * ```ts
+ * const blob = encodeParams(trunk.params, { quantizeFrom: 4096 } satisfies EncodeOptions);
+ * ```
+ */
 export interface EncodeOptions {
   /** Tensors with at least this many values are quantised to uint8. Default 1024. */
   quantizeFrom?: number;
@@ -37,7 +59,15 @@ function channelAxis(shape: readonly number[]): number {
   return Math.max(0, shape.length - 1);
 }
 
-/** Serialises the parameters' current values. Reads every variable once (dataSync). */
+/**
+ * Serialises the parameters' current values. Reads every variable once (dataSync).
+ *
+ * @example
+ * ```ts
+ * const { manifest, data } = encodeParams(trunk.params); // large tensors as per-channel uint8
+ * await writeFile('weights.bin', data);
+ * ```
+ */
 export function encodeParams(
   params: readonly Param[],
   options: EncodeOptions = {},
@@ -112,6 +142,12 @@ export function encodeParams(
 /**
  * Assigns the blob's values to `params` by name. Every parameter must be in the blob with the
  * same shape; a mismatch is an error naming the parameter, never a silent partial load.
+ *
+ * @example
+ * ```ts
+ * const { manifest, data } = encodeParams(trained.params);
+ * decodeParamsInto(fresh.params, manifest, data, 'shipped backbone'); // same names and shapes
+ * ```
  */
 export function decodeParamsInto(
   params: readonly Param[],

@@ -5,6 +5,16 @@ import { decodeBase64 } from '../native/decodeBase64';
 import { decodeParamsInto, type ParamBlobManifest } from './paramBlob';
 import { shippedBackbone, shippedBackboneWeights } from './shippedBackbone.generated';
 
+/**
+ * The backbone shipped inside `@graft/core`: a MobileNetV2 with its id and a record of how
+ * its weights were trained.
+ *
+ * @example
+ * ```ts
+ * const trunk: PretrainedBackbone = pretrainedBackbone();
+ * console.log(trunk.id, trunk.training);
+ * ```
+ */
 export interface PretrainedBackbone extends MobileNetV2 {
   readonly id: string;
   readonly preprocessing: Preprocessing;
@@ -12,6 +22,15 @@ export interface PretrainedBackbone extends MobileNetV2 {
   readonly training: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Options of {@link pretrainedBackbone}: the input shape to build for, and the batch-norm
+ * momentum for fine-tuning.
+ *
+ * @example
+ * ```ts
+ * const trunk = pretrainedBackbone('mobilenetv2-0.35', { inputShape: [96, 96, 3] } satisfies PretrainedBackboneOptions);
+ * ```
+ */
 export interface PretrainedBackboneOptions {
   /** Input shape to build the trunk for. Default: the size it was trained at. Any size >= 32 works (the trunk is fully convolutional). */
   inputShape?: readonly [number, number, number];
@@ -24,7 +43,14 @@ export interface PretrainedBackboneOptions {
   batchNormMomentum?: number;
 }
 
-/** Ids of the backbones shipped inside @graft/core. */
+/**
+ * Ids of the backbones shipped inside @graft/core.
+ *
+ * @example
+ * ```ts
+ * pretrainedBackboneIds(); // ['mobilenetv2-0.35']
+ * ```
+ */
 export function pretrainedBackboneIds(): string[] {
   return [shippedBackbone.id];
 }

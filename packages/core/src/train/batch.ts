@@ -4,6 +4,15 @@ import type * as tf from '@tensorflow/tfjs-core';
  * One batch as the Trainer consumes it: images, and per task a target tensor and a mask that
  * is 1 where the label is known and 0 where it is missing (the source notes' "?"). Produced by
  * `@graft/datasets`' batching; any object of this shape works.
+ *
+ * @example
+ * ```ts
+ * const batch: Batch = {
+ *   x: tf.zeros([2, 64, 64, 3]),
+ *   targets: { carCount: tf.tensor2d([[1], [0]]) },
+ *   mask: { carCount: tf.tensor2d([[1], [0]]) }, // the second count is missing
+ * };
+ * ```
  */
 export interface Batch {
   /** `[batch, ...inputShape]`. */
@@ -24,13 +33,30 @@ export interface Batch {
   readonly augmented?: boolean;
 }
 
-/** Something that yields batches, synchronously or not. */
+/**
+ * Something that yields batches, synchronously or not.
+ *
+ * @example
+ * ```ts
+ * async function* stream(): BatchStream { for (const b of batches) yield b; }
+ * await trainer.fit(stream(), { epochs: 1 });
+ * ```
+ */
 export type BatchStream = Iterable<Batch> | AsyncIterable<Batch>;
 
 /**
  * A source of fresh batches for every pass. The Trainer disposes each batch it gets from
  * `batches()` once it is done with it, so a source can build batches lazily (and shuffle per
  * epoch) without leaking tensors.
+ *
+ * @example
+ * ```ts
+ * const source: BatchSource = {
+ *   batchCount: 10,
+ *   batches: (epoch) => makeBatches(epoch), // a fresh, reshuffled pass per epoch
+ * };
+ * await trainer.fit(source, { epochs: 3 });
+ * ```
  */
 export interface BatchSource {
   /** The batches of one pass; `epoch` (0-based) lets a source reshuffle per pass. */
@@ -42,15 +68,36 @@ export interface BatchSource {
 /**
  * What `fit` and `evaluate` accept. An array of batches is reused every pass and stays the
  * caller's to dispose; batches from a `BatchSource` or an iterable are disposed by the Trainer.
+ *
+ * @example
+ * ```ts
+ * const data: TrainingData = batchSource(dataset, { batchSize: 32 }); // or an array of batches
+ * await trainer.evaluate(data);
+ * ```
  */
 export type TrainingData = readonly Batch[] | BatchSource | BatchStream;
 
-/** Every tensor of a batch, for disposal. */
+/**
+ * Every tensor of a batch, for disposal.
+ *
+ * @example
+ * ```ts
+ * tf.dispose(batchTensors(batch)); // x, every target and every mask
+ * ```
+ */
 export function batchTensors(batch: Batch): tf.Tensor[] {
   return [batch.x, ...Object.values(batch.targets), ...Object.values(batch.mask)];
 }
 
-/** Batches per pass when the data says so up front; undefined when it can only be counted. */
+/**
+ * Batches per pass when the data says so up front; undefined when it can only be counted.
+ *
+ * @example
+ * ```ts
+ * knownBatchCount([b1, b2]); // 2
+ * knownBatchCount(batchSource(data, { batchSize: 32 })); // its batchCount
+ * ```
+ */
 export function knownBatchCount(data: TrainingData): number | undefined {
   if (Array.isArray(data)) return data.length;
   const source = data as Partial<BatchSource>;
@@ -60,6 +107,14 @@ export function knownBatchCount(data: TrainingData): number | undefined {
 /**
  * One pass over `data`: yields each batch and says whether the Trainer owns it (and so must
  * dispose it after use).
+ *
+ * @example
+ * ```ts
+ * for await (const { batch, owned } of passOver(data, 0)) {
+ *   // ... use batch ...
+ *   if (owned) tf.dispose(batchTensors(batch));
+ * }
+ * ```
  */
 export async function* passOver(
   data: TrainingData,

@@ -8,6 +8,11 @@ import type { TrainablePlan } from './trainablePlan';
  * `auto`: cache trunk features whenever it is exact (the plan freezes the whole trunk with
  * batch norm on its moving statistics, the model can split, batches carry stable ids and say
  * they are not augmented). `off`: always run the whole model.
+ *
+ * @example
+ * ```ts
+ * const trainer = new Trainer({ model, plan, featureCache: 'off' satisfies FeatureCacheMode });
+ * ```
  */
 export type FeatureCacheMode = 'auto' | 'off';
 
@@ -25,7 +30,14 @@ export interface CachedForward {
   dispose(): void;
 }
 
-/** Default memory bound of the cache: 512 MiB of float32 features. */
+/**
+ * Default memory bound of the cache: 512 MiB of float32 features.
+ *
+ * @example
+ * ```ts
+ * const trainer = new Trainer({ model, plan, featureCacheBytes: 2 * DEFAULT_FEATURE_CACHE_BYTES });
+ * ```
+ */
 export const DEFAULT_FEATURE_CACHE_BYTES = 512 * 1024 * 1024;
 
 interface FeatureLayout {

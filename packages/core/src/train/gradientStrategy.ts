@@ -1,7 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '../nn/param';
 
-/** What a gradient strategy sees of one training step. */
+/**
+ * What a gradient strategy sees of one training step.
+ *
+ * @example
+ * ```ts
+ * // A strategy's step receives it: the tasks, shared and task-specific parameters, and the losses.
+ * function sumOfLosses(context: GradientStrategyContext): GradientStrategyResult {
+ *   return gradientsOfCombinedLoss(context, (losses) => weightedSum(losses));
+ * }
+ * ```
+ */
 export interface GradientStrategyContext {
   readonly tasks: readonly string[];
   /** Trainable parameters every task uses (the trunk), input to output. */
@@ -22,6 +32,15 @@ export interface GradientStrategyContext {
   readonly epoch: number;
 }
 
+/**
+ * What a gradient strategy's step returns: the minimised loss, each task's loss, and a gradient
+ * per variable name. The caller disposes its tensors.
+ *
+ * @example
+ * ```ts
+ * const result: GradientStrategyResult = gradientsOfCombinedLoss(context, (l) => weightedSum(l));
+ * ```
+ */
 export interface GradientStrategyResult {
   /** The loss the step minimises (the weighted total), for progress and the NaN guard. */
   readonly loss: tf.Scalar;
@@ -36,6 +55,16 @@ export interface GradientStrategyResult {
  * uncertainty, DWA, GradNorm) or gradient surgery (PCGrad). `@graft/heads` implements them,
  * one file per strategy; the Trainer only knows this interface. The caller disposes every
  * tensor of the result.
+ *
+ * @example
+ * ```ts
+ * const weights = { presence: 1, carCount: 0.5 };
+ * const fixed: GradientStrategy = {
+ *   name: 'fixed',
+ *   computeGradients: (context) => gradientsOfCombinedLoss(context, (l) => weightedSum(l, weights)),
+ *   taskWeights: () => weights,
+ * };
+ * ```
  */
 export interface GradientStrategy {
   readonly name: string;
@@ -65,6 +94,11 @@ export interface GradientStrategy {
  * Gradients of `combine(taskLosses)` for every variable of the context, in one pass. The
  * building block of the weighting strategies: equal and static weights pass a weighted sum,
  * uncertainty weighting adds its learned terms.
+ *
+ * @example
+ * ```ts
+ * const { loss, taskLosses, grads } = gradientsOfCombinedLoss(context, (losses) => weightedSum(losses, { carCount: 0.5 }));
+ * ```
  */
 export function gradientsOfCombinedLoss(
   context: GradientStrategyContext,
@@ -80,7 +114,14 @@ export function gradientsOfCombinedLoss(
   return { loss: value, taskLosses: kept, grads };
 }
 
-/** `sum_t weights[t] * loss_t`; tasks without a weight count once. */
+/**
+ * `sum_t weights[t] * loss_t`; tasks without a weight count once.
+ *
+ * @example
+ * ```ts
+ * weightedSum({ presence: tf.scalar(0.4), carCount: tf.scalar(2) }, { carCount: 0.5 }); // 1.4
+ * ```
+ */
 export function weightedSum(
   taskLosses: Readonly<Record<string, tf.Scalar>>,
   weights: Readonly<Record<string, number>> = {},
@@ -94,7 +135,14 @@ export function weightedSum(
   });
 }
 
-/** The Trainer's default: every task counts once (LibMTL's EW). */
+/**
+ * The Trainer's default: every task counts once (LibMTL's EW).
+ *
+ * @example
+ * ```ts
+ * const trainer = new Trainer({ model, strategy: equalWeights() }); // the default
+ * ```
+ */
 export function equalWeights(): GradientStrategy {
   let tasks: readonly string[] = [];
   return {

@@ -3,6 +3,15 @@ import { GraftError } from '../errors';
 /**
  * A learning-rate schedule: the factor the base learning rate is multiplied by at a step.
  * `step` counts from 0; `totalSteps` is epochs x batches per epoch.
+ *
+ * @example
+ * ```ts
+ * const halve: LearningRateSchedule = {
+ *   name: 'halveEvery100',
+ *   needsTotal: false,
+ *   factor: (step) => 0.5 ** Math.floor(step / 100),
+ * };
+ * ```
  */
 export interface LearningRateSchedule {
   readonly name: string;
@@ -11,17 +20,39 @@ export interface LearningRateSchedule {
   factor(step: number, totalSteps: number): number;
 }
 
-/** The base rate throughout. */
+/**
+ * The base rate throughout.
+ *
+ * @example
+ * ```ts
+ * const trainer = new Trainer({ model, schedule: constantSchedule() }); // the default
+ * ```
+ */
 export function constantSchedule(): LearningRateSchedule {
   return { name: 'constant', needsTotal: false, factor: () => 1 };
 }
 
+/**
+ * Options of {@link cosineSchedule}: the factor reached at the last step.
+ *
+ * @example
+ * ```ts
+ * const schedule = cosineSchedule({ minFactor: 0.01 } satisfies CosineOptions);
+ * ```
+ */
 export interface CosineOptions {
   /** The factor reached at the last step. Default 0. */
   minFactor?: number;
 }
 
-/** Cosine annealing from 1 to `minFactor` over the run (Loshchilov & Hutter's SGDR, one cycle). */
+/**
+ * Cosine annealing from 1 to `minFactor` over the run (Loshchilov & Hutter's SGDR, one cycle).
+ *
+ * @example
+ * ```ts
+ * const trainer = new Trainer({ model, optimizer: { type: 'adam', learningRate: 1e-3 }, schedule: cosineSchedule() });
+ * ```
+ */
 export function cosineSchedule(options: CosineOptions = {}): LearningRateSchedule {
   const minFactor = options.minFactor ?? 0;
   unitInterval(minFactor, 'minFactor', 'cosineSchedule');
@@ -35,6 +66,14 @@ export function cosineSchedule(options: CosineOptions = {}): LearningRateSchedul
   };
 }
 
+/**
+ * Options of {@link oneCycleSchedule}: the rising share, the start and end divisors.
+ *
+ * @example
+ * ```ts
+ * const schedule = oneCycleSchedule({ rise: 0.3, divFactor: 10 } satisfies OneCycleOptions);
+ * ```
+ */
 export interface OneCycleOptions {
   /** Share of the run spent rising to the peak. Default 0.25, as in fastai. */
   rise?: number;
@@ -48,6 +87,11 @@ export interface OneCycleOptions {
  * Smith's one-cycle policy as fastai's `fit_one_cycle` runs it: cosine up from
  * base/divFactor to the base rate (the peak), then cosine down to nearly zero. The base
  * learning rate is the peak.
+ *
+ * @example
+ * ```ts
+ * const trainer = new Trainer({ model, schedule: oneCycleSchedule() }); // the peak is the optimizer's rate
+ * ```
  */
 export function oneCycleSchedule(options: OneCycleOptions = {}): LearningRateSchedule {
   const rise = options.rise ?? 0.25;
@@ -78,6 +122,14 @@ export function oneCycleSchedule(options: OneCycleOptions = {}): LearningRateSch
   };
 }
 
+/**
+ * Options of {@link warmupSchedule}: warm-up steps and the schedule that follows.
+ *
+ * @example
+ * ```ts
+ * const schedule = warmupSchedule({ steps: 100, after: cosineSchedule() } satisfies WarmupOptions);
+ * ```
+ */
 export interface WarmupOptions {
   /** Steps of linear warm-up, from `1/steps` of the rate up to the full rate. */
   steps: number;
@@ -88,6 +140,11 @@ export interface WarmupOptions {
 /**
  * Linear warm-up over the first steps, multiplied into another schedule: large early
  * updates from a random head would otherwise wreck pretrained trunk features.
+ *
+ * @example
+ * ```ts
+ * const schedule = warmupSchedule({ steps: 200, after: cosineSchedule({ minFactor: 0.05 }) });
+ * ```
  */
 export function warmupSchedule(options: WarmupOptions): LearningRateSchedule {
   const { steps } = options;

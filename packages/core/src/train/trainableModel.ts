@@ -7,9 +7,25 @@ import type { BatchMetrics } from './batchMetrics';
  * How a batch-norm layer behaves while training: `train` normalises with batch statistics and
  * updates its moving statistics; `inference` uses (and keeps) the moving statistics, the Keras
  * behaviour for frozen layers. `@graft/freeze` plans carry one per layer.
+ *
+ * @example
+ * ```ts
+ * const modes = new Map<string, BatchNormMode>([['Conv_1_bn', 'inference']]);
+ * model.forward(x, { training: true, batchNormModes: modes });
+ * ```
  */
 export type BatchNormMode = 'train' | 'inference';
 
+/**
+ * How a model's forward pass runs: training mode, the step (dropout seeds), and batch-norm
+ * modes per layer.
+ *
+ * @example
+ * ```ts
+ * const options: ForwardOptions = { training: true, step: 12 };
+ * const outputs = model.forward(x, options);
+ * ```
+ */
 export interface ForwardOptions {
   /** Training mode: dropout is on and batch norm follows `batchNormModes` (default: `train`). */
   training: boolean;
@@ -22,12 +38,27 @@ export interface ForwardOptions {
   batchNormModes?: ReadonlyMap<string, BatchNormMode>;
 }
 
-/** The model's raw outputs per task name (logits or values, before any sigmoid/softmax). */
+/**
+ * The model's raw outputs per task name (logits or values, before any sigmoid/softmax).
+ *
+ * @example
+ * ```ts
+ * const outputs: ModelOutputs = model.forward(batch.x, { training: false }); // raw, per task
+ * ```
+ */
 export type ModelOutputs = Readonly<Record<string, tf.Tensor>>;
 
 /**
  * Per task name, that task's loss for a batch: a scalar over the labelled entries only (the
  * mask), 0 when the batch has none.
+ *
+ * @example
+ * ```ts
+ * const loss: TaskLossFunction = (outputs, batch) => ({
+ *   carCount: maskedMeanSquaredError(outputs.carCount!, batch.targets.carCount!, batch.mask.carCount!),
+ * });
+ * const trainer = new Trainer({ model, loss });
+ * ```
  */
 export type TaskLossFunction = (
   outputs: ModelOutputs,
@@ -37,6 +68,12 @@ export type TaskLossFunction = (
 /**
  * What the Trainer trains: named parameters and a forward pass that returns one output per
  * task. `@graft/heads`' `multiTaskModel` implements it; so can a hand-written model.
+ *
+ * @example
+ * ```ts
+ * const model: TrainableModel = multiTaskModel({ backbone, tasks }); // or a hand-written model
+ * const trainer = new Trainer({ model });
+ * ```
  */
 export interface TrainableModel {
   /** Task names, in order. A single-task model has one. */
@@ -62,13 +99,27 @@ export interface TrainableModel {
   readonly featureSplit?: FeatureSplit;
 }
 
-/** Per name, trunk features for a batch: `[batch, ...shape]` (what the heads read). */
+/**
+ * Per name, trunk features for a batch: `[batch, ...shape]` (what the heads read).
+ *
+ * @example
+ * ```ts
+ * const features: TrunkFeatures = split.features(x); // e.g. { out_relu: [batch, 2, 2, 1280] }
+ * ```
+ */
 export type TrunkFeatures = Readonly<Record<string, tf.Tensor>>;
 
 /**
  * A model's trunk / heads split: `fromFeatures(features(x), options)` must equal
  * `forward(x, options)` whenever `trunkVariesInTraining(options.batchNormModes)` is undefined
  * and no trunk parameter is trainable.
+ *
+ * @example
+ * ```ts
+ * // A model that can split lets the Trainer cache trunk features (featureCache: 'auto').
+ * const features = split.features(x); // the trunk in inference mode
+ * const outputs = split.fromFeatures(features, { training: true });
+ * ```
  */
 export interface FeatureSplit {
   /** Every parameter `features` reads (the trunk's weights and batch-norm statistics). */

@@ -2,7 +2,14 @@ import { GraftError } from '../errors';
 import { isMovingStatistic, type Param } from '../nn/param';
 import type { BatchNormMode } from './trainableModel';
 
-/** How one parameter trains under a plan. */
+/**
+ * How one parameter trains under a plan.
+ *
+ * @example
+ * ```ts
+ * const decision: TrainableDecision = { trainable: true, lrScale: 0.1 };
+ * ```
+ */
 export interface TrainableDecision {
   readonly trainable: boolean;
   /** Multiplies the optimizer's learning rate for this parameter. */
@@ -12,6 +19,14 @@ export interface TrainableDecision {
 /**
  * What the Trainer needs from a freezing plan. `@graft/freeze`'s `FreezePlan` satisfies it
  * structurally; core does not depend on freeze.
+ *
+ * @example
+ * ```ts
+ * const plan: TrainablePlan = {
+ *   params: new Map(model.params.map((p) => [p.name, { trainable: p.block.startsWith('head:'), lrScale: 1 }])),
+ * };
+ * const trainer = new Trainer({ model, plan });
+ * ```
  */
 export interface TrainablePlan {
   /** Per parameter name. Parameters the plan does not name keep their flag, at lrScale 1. */
@@ -26,6 +41,11 @@ export interface TrainablePlan {
  * Sets every parameter's `trainable` flag from the plan and returns each parameter's learning
  * rate scale by name. Moving statistics are skipped: they follow the batch, never an optimizer
  * (plans such as `all()` may still list them as trainable).
+ *
+ * @example
+ * ```ts
+ * const lrScales = applyPlan(model.params, lastBlocks(2).plan(model)); // sets each param's trainable flag
+ * ```
  */
 export function applyPlan(params: readonly Param[], plan: TrainablePlan): Map<string, number> {
   const known = new Set(params.map((p) => p.name));

@@ -32,6 +32,21 @@ import {
 } from './trainingState';
 import { restoreParams, snapshotParams, type WeightSnapshot } from './weightSnapshot';
 
+/**
+ * Options of {@link Trainer}: the model, losses, freeze plan, optimizer, schedule, gradient
+ * strategy, clipping, metrics, feature cache, and where warnings and notes go.
+ *
+ * @example
+ * ```ts
+ * const options: TrainerOptions = {
+ *   model,
+ *   plan: ruleOfThumb({ labelled: 500 }).plan(model),
+ *   optimizer: { type: 'adamw', learningRate: 2e-3, weightDecay: 1e-4 },
+ *   schedule: cosineSchedule(),
+ *   clipNorm: 1,
+ * };
+ * ```
+ */
 export interface TrainerOptions {
   model: TrainableModel;
   /** Per-task masked losses. Default: the model's own `loss`. */
@@ -61,6 +76,16 @@ export interface TrainerOptions {
   onInfo?: (message: string) => void;
 }
 
+/**
+ * Options of {@link Trainer.fit}: epochs, validation data, callbacks, steps per epoch for
+ * streams, and a state to resume from.
+ *
+ * @example
+ * ```ts
+ * const options: FitOptions = { epochs: 10, validation, callbacks: [progress({ epochs: 10 })] };
+ * const history = await trainer.fit(train, options);
+ * ```
+ */
 export interface FitOptions {
   epochs: number;
   /** Held-out data evaluated after every epoch; its numbers are in `logs.validation`. */
@@ -172,6 +197,12 @@ export class Trainer {
    * `fit(data, { resumeFrom })` on a trainer built the same way; `encodeTrainingState`
    * turns it into bytes. (After a mid-epoch stop, `fit` still closes that epoch, so take the
    * state in `onStepEnd` to resume mid-epoch.)
+   *
+   * @example
+   * ```ts
+   * const state = trainer.state();
+   * await writeFile('state.bin', encodeTrainingState(state));
+   * ```
    */
   state(): TrainingState {
     const strategy = this.strategy.state?.();
@@ -190,6 +221,19 @@ export class Trainer {
     return this.globalStep;
   }
 
+  /**
+   * Trains for `options.epochs` epochs over `data` (evaluating `options.validation` after each),
+   * running the callbacks, and returns every epoch's logs.
+   *
+   * @example
+   * ```ts
+   * const history = await trainer.fit(batchSource(train, { batchSize: 32, shuffle: true, seed: 1 }), {
+   *   epochs: 5,
+   *   validation: batchSource(validation, { batchSize: 64 }),
+   *   callbacks: [progress({ epochs: 5 })],
+   * });
+   * ```
+   */
   async fit(data: TrainingData, options: FitOptions): Promise<History> {
     const { epochs } = options;
     if (!(Number.isInteger(epochs) && epochs >= 1)) {
@@ -325,6 +369,11 @@ export class Trainer {
    * Losses and metrics over `data` in inference mode (batch norm on moving statistics, no
    * dropout). Task losses are averaged over labelled entries; a task with none is left out
    * with a warning.
+   *
+   * @example
+   * ```ts
+   * const { loss, metrics, report } = await trainer.evaluate(batchSource(test, { batchSize: 64 }));
+   * ```
    */
   async evaluate(data: TrainingData): Promise<Evaluation> {
     const tasks = this.model.tasks;
@@ -415,7 +464,14 @@ export class Trainer {
     return [...this.model.params, ...(this.strategy.params?.() ?? [])];
   }
 
-  /** Releases the optimizer state and the strategy's own parameters. */
+  /**
+   * Releases the optimizer state and the strategy's own parameters.
+   *
+   * @example
+   * ```ts
+   * trainer.dispose(); // the model's own parameters stay; dispose the model separately
+   * ```
+   */
   dispose(): void {
     this.optimizer.dispose();
     this.strategy.dispose?.();

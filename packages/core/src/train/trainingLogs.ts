@@ -1,4 +1,11 @@
-/** What one training step reports to callbacks. */
+/**
+ * What one training step reports to callbacks.
+ *
+ * @example
+ * ```ts
+ * const cb: TrainerCallback = { onStepEnd: (s: StepLogs) => console.log(s.epoch, s.step, s.loss) };
+ * ```
+ */
 export interface StepLogs {
   /** 0-based epoch. */
   readonly epoch: number;
@@ -13,7 +20,15 @@ export interface StepLogs {
   readonly gradNorm: number;
 }
 
-/** Losses and metrics of one pass over held-out data. */
+/**
+ * Losses and metrics of one pass over held-out data.
+ *
+ * @example
+ * ```ts
+ * const { loss, taskLosses, metrics }: Evaluation = await trainer.evaluate(test);
+ * metrics['presence/mAP'];
+ * ```
+ */
 export interface Evaluation {
   /** Sum over tasks of each task's mean loss (unweighted, so strategies compare). */
   readonly loss: number;
@@ -27,7 +42,16 @@ export interface Evaluation {
   readonly report?: unknown;
 }
 
-/** What one epoch reports. */
+/**
+ * What one epoch reports.
+ *
+ * @example
+ * ```ts
+ * const cb: TrainerCallback = {
+ *   onEpochEnd: (logs: EpochLogs) => console.log(logs.epoch, logs.loss, logs.taskLosses, logs.validation?.metrics),
+ * };
+ * ```
+ */
 export interface EpochLogs {
   /** 0-based. */
   readonly epoch: number;
@@ -46,6 +70,15 @@ export interface EpochLogs {
   readonly validation?: Evaluation;
 }
 
+/**
+ * What {@link Trainer.fit} returns: every epoch's logs, and why it stopped early if it did.
+ *
+ * @example
+ * ```ts
+ * const history: History = await trainer.fit(train, { epochs: 10, callbacks: [earlyStopping()] });
+ * console.log(history.epochs.length, history.stopReason);
+ * ```
+ */
 export interface History {
   readonly epochs: EpochLogs[];
   /** Set when a callback stopped training early, with its reason. */

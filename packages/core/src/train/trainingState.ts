@@ -3,7 +3,14 @@ import { GraftError } from '../errors';
 import type { Param } from '../nn/param';
 import type { EpochLogs } from './trainingLogs';
 
-/** A tensor's values in host memory. */
+/**
+ * A tensor's values in host memory.
+ *
+ * @example
+ * ```ts
+ * const t: HostTensor = { shape: [2], values: new Float32Array([1, 2]) };
+ * ```
+ */
 export interface HostTensor {
   readonly shape: readonly number[];
   readonly values: Float32Array;
@@ -12,6 +19,11 @@ export interface HostTensor {
 /**
  * Where `fit` is inside a run, and the running sums of the epoch in progress, so that a
  * resumed epoch reports the same losses as an uninterrupted one.
+ *
+ * @example
+ * ```ts
+ * const { epoch, batch } = trainer.state().cursor; // where a resumed run continues
+ * ```
  */
 export interface FitCursor {
   /** The epoch in progress (0-based); a run resumes here. */
@@ -38,6 +50,14 @@ export interface FitCursor {
  * weights) and the finished epochs' logs. Data order and augmentation are pure functions of
  * the seed and the epoch, so they need no saved state: resuming replays the epoch's batch
  * order and skips the batches already trained.
+ *
+ * @example
+ * ```ts
+ * const state: TrainingState = trainer.state();
+ * await writeFile('state.bin', encodeTrainingState(state));
+ * // later, same data and settings:
+ * await trainer.fit(train, { epochs: 10, resumeFrom: decodeTrainingState(await readFile('state.bin')) });
+ * ```
  */
 export interface TrainingState {
   readonly version: 1;
@@ -49,7 +69,14 @@ export interface TrainingState {
   readonly strategy?: unknown;
 }
 
-/** A `ParamOptimizer`'s state: update count (Adam's t) and per parameter name its slots. */
+/**
+ * A `ParamOptimizer`'s state: update count (Adam's t) and per parameter name its slots.
+ *
+ * @example
+ * ```ts
+ * const { updates, slots }: OptimizerState = trainer.state().optimizer; // Adam's t and moments
+ * ```
+ */
 export interface OptimizerState {
   readonly updates: number;
   readonly slots: ReadonlyMap<string, readonly HostTensor[]>;
@@ -147,6 +174,11 @@ interface Header {
  * One file: a magic line, a little-endian uint32 header length, a JSON header (numbers that
  * are not finite survive as `{"$float": "NaN"}`), then every tensor as float32, 4-byte aligned.
  * Raw float32 bytes make a restored run bit-identical.
+ *
+ * @example
+ * ```ts
+ * await writeFile('run/state.bin', encodeTrainingState(trainer.state()));
+ * ```
  */
 export function encodeTrainingState(state: TrainingState): Uint8Array {
   const tensors: Header['tensors'] = [];
@@ -189,7 +221,15 @@ export function encodeTrainingState(state: TrainingState): Uint8Array {
   return bytes;
 }
 
-/** Reads what `encodeTrainingState` wrote; `where` (a file) goes into errors. */
+/**
+ * Reads what `encodeTrainingState` wrote; `where` (a file) goes into errors.
+ *
+ * @example
+ * ```ts
+ * const state = decodeTrainingState(await readFile('run/state.bin'), 'run/state.bin');
+ * await trainer.fit(train, { epochs: 10, resumeFrom: state });
+ * ```
+ */
 export function decodeTrainingState(bytes: Uint8Array, where = 'training state'): TrainingState {
   const bad = (what: string) =>
     new GraftError('CHECKPOINT_INVALID', what, {

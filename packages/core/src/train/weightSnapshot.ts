@@ -5,6 +5,14 @@ import type { Param } from '../nn/param';
  * The values of a set of parameters at one moment, without copying: tfjs replaces a
  * variable's data on every update rather than writing into it, so holding the old data is
  * enough. Holds memory until disposed.
+ *
+ * @example
+ * ```ts
+ * const snapshot: WeightSnapshot = snapshotParams(model.params);
+ * // ... train ...
+ * restoreParams(model.params, snapshot);
+ * snapshot.dispose();
+ * ```
  */
 export interface WeightSnapshot {
   /** Per parameter name. */
@@ -14,6 +22,17 @@ export interface WeightSnapshot {
   dispose(): void;
 }
 
+/**
+ * Takes every parameter's current value without copying (tfjs replaces variables' data on
+ * update); dispose the snapshot when done.
+ *
+ * @example
+ * ```ts
+ * const snapshot = snapshotParams(model.params);
+ * const host = snapshot.read(); // name -> { shape, values }
+ * snapshot.dispose();
+ * ```
+ */
 export function snapshotParams(params: readonly Param[]): WeightSnapshot {
   const tensors = new Map<string, tf.Tensor>();
   for (const p of params) tensors.set(p.name, tf.keep(tf.clone(p.variable)));
@@ -33,7 +52,15 @@ export function snapshotParams(params: readonly Param[]): WeightSnapshot {
   };
 }
 
-/** Puts the snapshot's values back into the parameters it names; the snapshot stays valid. */
+/**
+ * Puts the snapshot's values back into the parameters it names; the snapshot stays valid.
+ *
+ * @example
+ * ```ts
+ * const best = snapshotParams(model.params);
+ * restoreParams(model.params, best); // e.g. after a worse epoch
+ * ```
+ */
 export function restoreParams(params: readonly Param[], snapshot: WeightSnapshot): void {
   for (const p of params) {
     const saved = snapshot.tensors.get(p.name);

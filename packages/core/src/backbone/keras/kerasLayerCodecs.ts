@@ -39,7 +39,14 @@ const CODECS: readonly KerasLayerCodec[] = [
 
 const BY_CLASS = new Map<string, KerasLayerCodec>(CODECS.map((c) => [c.className, c]));
 
-/** Keras class names graft supports, for error messages and docs. */
+/**
+ * Keras class names graft supports, for error messages and docs.
+ *
+ * @example
+ * ```ts
+ * SUPPORTED_KERAS_CLASSES.includes('SeparableConv2D'); // true
+ * ```
+ */
 export const SUPPORTED_KERAS_CLASSES: readonly string[] = [
   'InputLayer',
   ...CODECS.map((c) => c.className),

@@ -15,6 +15,12 @@ export interface DropoutOptions {
  * Keras's Dropout: in training mode zeroes a random fraction `rate` of values and scales the
  * rest by 1 / (1 - rate); in inference mode the identity. Masks are seeded per call, so two
  * runs with the same seed and the same number of steps drop the same values.
+ *
+ * @example
+ * ```ts
+ * const dropout = new Dropout({ name: 'head_dropout', rate: 0.2, seed: 1 });
+ * dropout.apply(x, { training: true }); // zeroes about 20%, scales the rest by 1.25
+ * ```
  */
 export class Dropout implements Layer {
   readonly className = 'Dropout' as const;

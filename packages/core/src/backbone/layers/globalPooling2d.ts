@@ -37,6 +37,16 @@ abstract class GlobalPooling2D implements Layer {
   }
 }
 
+/**
+ * Keras's GlobalAveragePooling2D with its `keepdims` option (loaded models use it): the mean
+ * over height and width, `[batch, c]`, or `[batch, 1, 1, c]` with `keepdims` (squeeze-excite).
+ *
+ * @example
+ * ```ts
+ * const pool = new GlobalAveragePooling2DKeepdims({ name: 'se_pool', keepdims: true });
+ * pool.apply(tf.zeros([1, 7, 7, 96]), { training: false }).shape; // [1, 1, 1, 96]
+ * ```
+ */
 export class GlobalAveragePooling2DKeepdims extends GlobalPooling2D {
   readonly className = 'GlobalAveragePooling2D' as const;
   protected pool(x: tf.Tensor, keepdims: boolean): tf.Tensor {
@@ -44,6 +54,16 @@ export class GlobalAveragePooling2DKeepdims extends GlobalPooling2D {
   }
 }
 
+/**
+ * Keras's GlobalMaxPooling2D: the maximum over height and width, `[batch, h, w, c]` ->
+ * `[batch, c]` (or `[batch, 1, 1, c]` with `keepdims`); a small object is not averaged away.
+ *
+ * @example
+ * ```ts
+ * const pool = new GlobalMaxPooling2D({ name: 'presence_pool' });
+ * pool.apply(features, { training: false }); // [batch, channels]
+ * ```
+ */
 export class GlobalMaxPooling2D extends GlobalPooling2D {
   readonly className = 'GlobalMaxPooling2D' as const;
   protected pool(x: tf.Tensor, keepdims: boolean): tf.Tensor {

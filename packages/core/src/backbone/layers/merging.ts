@@ -37,7 +37,15 @@ function assertTwoOrMore(xs: readonly tf.Tensor[], where: string): void {
   }
 }
 
-/** Elementwise product of two or more inputs, broadcasting size-1 axes (squeeze-excite gates). */
+/**
+ * Elementwise product of two or more inputs, broadcasting size-1 axes (squeeze-excite gates).
+ *
+ * @example
+ * ```ts
+ * const gate = new Multiply({ name: 'se_excite' });
+ * gate.apply([features, weights], { training: false }); // weights [batch, 1, 1, c] broadcast
+ * ```
+ */
 export class Multiply implements Layer<tf.Tensor[]> {
   readonly className = 'Multiply' as const;
   readonly name: string;
@@ -64,7 +72,15 @@ export class Multiply implements Layer<tf.Tensor[]> {
   }
 }
 
-/** Joins inputs along one axis (by default channels), as Keras's Concatenate (Inception, DenseNet). */
+/**
+ * Joins inputs along one axis (by default channels), as Keras's Concatenate (Inception, DenseNet).
+ *
+ * @example
+ * ```ts
+ * const merge = new Concatenate({ name: 'concat' }); // channels by default
+ * merge.apply([a, b], { training: false }); // [batch, h, w, ca + cb]
+ * ```
+ */
 export class Concatenate implements Layer<tf.Tensor[]> {
   readonly className = 'Concatenate' as const;
   readonly name: string;

@@ -21,6 +21,12 @@ export interface PartialBatchNormOptions {
  * missing beta 0, and the layer has only the weights Keras saves for it (e.g. beta,
  * moving_mean, moving_variance). The full layer is nn/batchNorm.ts; this one exists so that
  * class keeps its fixed four weights.
+ *
+ * @example
+ * ```ts
+ * // Made by loadBackbone for a Keras BatchNormalization with scale=False (no gamma).
+ * const layer = trunk.layer('bn_no_scale');
+ * ```
  */
 export class PartialBatchNorm implements Layer {
   readonly className = 'BatchNormalization' as const;

@@ -10,6 +10,11 @@ export type ScaleValue = number | readonly number[];
  * Keras's Rescaling: x * scale + offset, e.g. scale 1/255 to take bytes to [0, 1], or 1/127.5
  * with offset -1 for [-1, 1]. A backbone that starts with one takes raw pixel values, which
  * is how graft infers its preprocessing.
+ *
+ * @example
+ * ```ts
+ * const toUnit = new Rescaling({ name: 'rescale', scale: 1 / 255 }); // bytes -> [0, 1]
+ * ```
  */
 export class Rescaling implements Layer {
   readonly className = 'Rescaling' as const;

@@ -4,7 +4,15 @@ import type { ApplyOptions, Layer, Shape } from '../../nn/module';
 import type { Param } from '../../nn/param';
 import { sizeOf } from './shapes';
 
-/** Keras's Reshape: a new per-example shape, at most one axis -1 (inferred). */
+/**
+ * Keras's Reshape: a new per-example shape, at most one axis -1 (inferred).
+ *
+ * @example
+ * ```ts
+ * const r = new Reshape({ name: 'reshape', targetShape: [-1, 4] });
+ * r.apply(tf.zeros([2, 8]), { training: false }).shape; // [2, 2, 4]
+ * ```
+ */
 export class Reshape implements Layer {
   readonly className = 'Reshape' as const;
   readonly name: string;
@@ -49,7 +57,14 @@ export class Reshape implements Layer {
   }
 }
 
-/** Keras's Flatten: one axis per example (channels-last order, as Keras). */
+/**
+ * Keras's Flatten: one axis per example (channels-last order, as Keras).
+ *
+ * @example
+ * ```ts
+ * const flat = new Flatten({ name: 'flatten' }).apply(x, { training: false }); // [batch, h*w*c]
+ * ```
+ */
 export class Flatten implements Layer {
   readonly className = 'Flatten' as const;
   readonly name: string;

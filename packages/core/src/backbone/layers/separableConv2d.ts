@@ -45,6 +45,13 @@ export interface SeparableConv2DConfig {
  * Keras's SeparableConv2D (Xception): a depthwise convolution, then a 1x1 convolution, then
  * bias and activation. Weights in Keras order: `depthwise_kernel` `[kh, kw, in, multiplier]`,
  * `pointwise_kernel` `[1, 1, in * multiplier, filters]`, `bias`.
+ *
+ * @example
+ * ```ts
+ * // Made by loadBackbone for Keras's SeparableConv2D (e.g. Xception); weights keep Keras names.
+ * const conv = trunk.layer('block1_sepconv1') as SeparableConv2D;
+ * conv.config.filters;
+ * ```
  */
 export class SeparableConv2D implements Layer {
   readonly className = 'SeparableConv2D' as const;

@@ -2,6 +2,15 @@ import type { WeightSnapshot } from '../weightSnapshot';
 import { defaultMode, improves, type Monitor, type MonitorMode, readMonitor } from './monitor';
 import type { TrainerCallback } from './trainerCallback';
 
+/**
+ * Options of {@link earlyStopping}: what to monitor, its direction, patience, minimum change,
+ * and whether the best weights come back at the end.
+ *
+ * @example
+ * ```ts
+ * const options: EarlyStoppingOptions = { monitor: 'val.loss', patience: 5, minDelta: 1e-3 };
+ * ```
+ */
 export interface EarlyStoppingOptions {
   /** Default `val.loss`. */
   monitor?: Monitor;
@@ -15,7 +24,14 @@ export interface EarlyStoppingOptions {
   restoreBestWeights?: boolean;
 }
 
-/** Stops when the monitored value has not improved for `patience` epochs. */
+/**
+ * Stops when the monitored value has not improved for `patience` epochs.
+ *
+ * @example
+ * ```ts
+ * await trainer.fit(train, { epochs: 50, validation, callbacks: [earlyStopping({ patience: 3 })] });
+ * ```
+ */
 export function earlyStopping(options: EarlyStoppingOptions = {}): TrainerCallback {
   const monitor = options.monitor ?? 'val.loss';
   const mode = options.mode ?? defaultMode(monitor);

@@ -1,9 +1,26 @@
 import type { EpochLogs } from '../trainingLogs';
 import type { TrainerCallback } from './trainerCallback';
 
-/** One flat row per epoch: `epoch`, `loss`, `<task>.loss`, `val.loss`, `val.<metric>`... */
+/**
+ * One flat row per epoch: `epoch`, `loss`, `<task>.loss`, `val.loss`, `val.<metric>`...
+ *
+ * @example
+ * ```ts
+ * const logger = metricsLogger({ write: (row: MetricsRow) => console.log(row.epoch, row['val.loss']) });
+ * ```
+ */
 export type MetricsRow = Record<string, number>;
 
+/**
+ * A callback that keeps one flat row of numbers per epoch, and writes them as CSV.
+ *
+ * @example
+ * ```ts
+ * const logger: MetricsLogger = metricsLogger();
+ * await trainer.fit(train, { epochs: 5, validation, callbacks: [logger] });
+ * await writeFile('metrics.csv', logger.toCSV());
+ * ```
+ */
 export interface MetricsLogger extends TrainerCallback {
   readonly rows: readonly MetricsRow[];
   /** The rows as CSV, columns in first-seen order. */
@@ -13,6 +30,13 @@ export interface MetricsLogger extends TrainerCallback {
 /**
  * Records every epoch's training and validation numbers as flat rows (for a table, a chart
  * or a CSV file); `write` receives each row as it is made.
+ *
+ * @example
+ * ```ts
+ * const logger = metricsLogger();
+ * await trainer.fit(train, { epochs: 3, callbacks: [logger] });
+ * logger.rows.length; // 3
+ * ```
  */
 export function metricsLogger(options: { write?: (row: MetricsRow) => void } = {}): MetricsLogger {
   const rows: MetricsRow[] = [];

@@ -4,9 +4,23 @@ import type { EpochLogs } from '../trainingLogs';
 /**
  * A quantity a callback watches: `loss` (training), `val.loss`, `val.<metric>` such as
  * `val.presence/mAP`, `val.<task>.loss`, or a function of the epoch's logs.
+ *
+ * @example
+ * ```ts
+ * const byMap: Monitor = 'val.presence/mAP';
+ * const custom: Monitor = (logs) => logs.validation?.loss ?? logs.loss;
+ * ```
  */
 export type Monitor = string | ((logs: EpochLogs) => number);
 
+/**
+ * Whether a monitored value should fall (`min`: losses, errors) or rise (`max`: scores).
+ *
+ * @example
+ * ```ts
+ * const stop = earlyStopping({ monitor: 'val.presence/mAP', mode: 'max' satisfies MonitorMode });
+ * ```
+ */
 export type MonitorMode = 'min' | 'max';
 
 /** Losses and errors fall; scores rise. */

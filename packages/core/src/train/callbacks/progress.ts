@@ -1,6 +1,15 @@
 import type { EpochLogs } from '../trainingLogs';
 import type { TrainerCallback } from './trainerCallback';
 
+/**
+ * Options of {@link progress}: where lines go, how often a step line is printed, and the total
+ * epochs.
+ *
+ * @example
+ * ```ts
+ * const options: ProgressOptions = { everySteps: 50, epochs: 10, log: (line) => process.stderr.write(`${line}\n`) };
+ * ```
+ */
 export interface ProgressOptions {
   /** Where lines go. Default `console.log`. */
   log?: (line: string) => void;
@@ -10,7 +19,14 @@ export interface ProgressOptions {
   epochs?: number;
 }
 
-/** One line per epoch: losses per task, validation loss and metrics, time. */
+/**
+ * One line per epoch: losses per task, validation loss and metrics, time.
+ *
+ * @example
+ * ```ts
+ * await trainer.fit(train, { epochs: 5, callbacks: [progress({ epochs: 5 })] });
+ * ```
+ */
 export function progress(options: ProgressOptions = {}): TrainerCallback {
   const log = options.log ?? ((line: string) => console.log(line));
   const every = options.everySteps ?? 0;
@@ -26,7 +42,14 @@ export function progress(options: ProgressOptions = {}): TrainerCallback {
   };
 }
 
-/** "epoch 2/5  loss 0.4132 (presence 0.31, lightColour 0.10)  val 0.45 presence/mAP 0.81  3.1s" */
+/**
+ * "epoch 2/5  loss 0.4132 (presence 0.31, lightColour 0.10)  val 0.45 presence/mAP 0.81  3.1s"
+ *
+ * @example
+ * ```ts
+ * formatEpoch(logs, 5); // 'epoch 2/5  loss 0.4132 (presence 0.31, ...)  val 0.45 ...  3.1s'
+ * ```
+ */
 export function formatEpoch(logs: EpochLogs, epochs?: number): string {
   const of = epochs ? `/${epochs}` : '';
   const tasks = Object.entries(logs.taskLosses)

@@ -3,7 +3,18 @@ import type { EpochLogs, History, StepLogs } from '../trainingLogs';
 import type { TrainingState } from '../trainingState';
 import type { WeightSnapshot } from '../weightSnapshot';
 
-/** What a callback may do to the run it watches. */
+/**
+ * What a callback may do to the run it watches.
+ *
+ * @example
+ * ```ts
+ * const keepState: TrainerCallback = {
+ *   onEpochEnd: async (_logs, control: TrainingControl) => {
+ *     await writeFile('state.bin', encodeTrainingState(control.state()));
+ *   },
+ * };
+ * ```
+ */
 export interface TrainingControl {
   /** Ends training after the current step; `fit` returns with `history.stopReason`. */
   stop(reason: string): void;
@@ -19,7 +30,17 @@ export interface TrainingControl {
   state(): TrainingState;
 }
 
-/** Hooks into `Trainer.fit`. Every hook is optional and may be async. */
+/**
+ * Hooks into `Trainer.fit`. Every hook is optional and may be async.
+ *
+ * @example
+ * ```ts
+ * const logLoss: TrainerCallback = {
+ *   onStepEnd: (s) => console.log(`step ${s.step}: ${s.loss.toFixed(3)}`),
+ *   onEpochEnd: (logs, control) => { if (logs.loss < 0.01) control.stop('converged'); },
+ * };
+ * ```
+ */
 export interface TrainerCallback {
   onTrainBegin?(control: TrainingControl): void | Promise<void>;
   onEpochBegin?(epoch: number, control: TrainingControl): void | Promise<void>;

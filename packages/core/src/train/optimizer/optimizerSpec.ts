@@ -15,6 +15,15 @@ interface CommonOptimizerOptions {
   decayKinds?: readonly ParamKind[];
 }
 
+/**
+ * Adam or AdamW settings: learning rate, betas, epsilon and weight decay.
+ *
+ * @example
+ * ```ts
+ * const optimizer: AdamSpec = { type: 'adamw', learningRate: 3e-3, weightDecay: 1e-4 };
+ * const trainer = new Trainer({ model, plan, optimizer });
+ * ```
+ */
 export interface AdamSpec extends CommonOptimizerOptions {
   type: 'adam' | 'adamw';
   /** Default 0.9. */
@@ -25,6 +34,14 @@ export interface AdamSpec extends CommonOptimizerOptions {
   epsilon?: number;
 }
 
+/**
+ * SGD settings: learning rate, momentum (plain SGD at 0), Nesterov, and weight decay.
+ *
+ * @example
+ * ```ts
+ * const optimizer: SgdSpec = { type: 'sgd', learningRate: 0.05, momentum: 0.9 };
+ * ```
+ */
 export interface SgdSpec extends CommonOptimizerOptions {
   type: 'sgd';
   /** Default 0 (plain SGD). */
@@ -33,5 +50,12 @@ export interface SgdSpec extends CommonOptimizerOptions {
   nesterov?: boolean;
 }
 
-/** Which optimizer the Trainer builds; the same rule updates every parameter group. */
+/**
+ * Which optimizer the Trainer builds; the same rule updates every parameter group.
+ *
+ * @example
+ * ```ts
+ * const spec: OptimizerSpec = { type: 'sgd', learningRate: 0.05, momentum: 0.9, nesterov: true };
+ * ```
+ */
 export type OptimizerSpec = AdamSpec | SgdSpec;

@@ -13,7 +13,15 @@ import {
   type UpdateRule,
 } from './optimizerStepKernel';
 
-/** One parameter's share of a step. */
+/**
+ * One parameter's share of a step.
+ *
+ * @example
+ * ```ts
+ * const entries: OptimizerEntry[] = params.map((param) => ({ param, grad: grads[param.variable.name] as tf.Tensor, lrScale: 1 }));
+ * optimizer.step(entries, { learningRate: 1e-3 });
+ * ```
+ */
 export interface OptimizerEntry {
   readonly param: Param;
   readonly grad: tf.Tensor;
@@ -21,6 +29,15 @@ export interface OptimizerEntry {
   readonly lrScale: number;
 }
 
+/**
+ * What one optimizer step needs besides the gradients: the learning rate, and an optional
+ * global-norm clip.
+ *
+ * @example
+ * ```ts
+ * optimizer.step(entries, { learningRate: 1e-3, clipNorm: 1 } satisfies OptimizerStepOptions);
+ * ```
+ */
 export interface OptimizerStepOptions {
   /** This step's base learning rate (the spec's rate x the schedule). */
   learningRate: number;
@@ -45,6 +62,13 @@ interface Resolved {
  * learning-rate scale (from the plan) and weight decay (by kind), and one step is one kernel
  * call (see `optimizerStepKernel.ts`). State is kept per parameter name, so a parameter a
  * plan unfreezes later starts with fresh state.
+ *
+ * @example
+ * ```ts
+ * const optimizer = new ParamOptimizer({ type: 'adam', learningRate: 1e-3 });
+ * optimizer.step(entries, { learningRate: 1e-3 }); // one kernel call for the whole step
+ * optimizer.dispose();
+ * ```
  */
 export class ParamOptimizer {
   readonly spec: OptimizerSpec;
