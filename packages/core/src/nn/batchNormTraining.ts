@@ -1,21 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-export interface BatchNormTrainingArgs {
-  gamma: tf.Tensor;
-  beta: tf.Tensor;
 /**
  * What {@link batchNormTraining} needs: the affine parameters, the moving statistics it
- * updates, momentum, epsilon, and an optional fused ReLU.
+ * updates, momentum and epsilon.
  *
  * @example
  * ```ts
  * const args: BatchNormTrainingArgs = {
  *   gamma, beta, movingMean, movingVariance,
  *   momentum: 0.99, epsilon: 1e-3,
- *   relu: { maxValue: 6 }, // ReLU6 after the normalisation
  * };
  * ```
  */
+export interface BatchNormTrainingArgs {
+  gamma: tf.Tensor;
+  beta: tf.Tensor;
   /** Updated in place with the batch statistics; never part of the gradient. */
   movingMean: tf.Variable;
   movingVariance: tf.Variable;
@@ -39,6 +38,11 @@ export interface BatchNormTrainingArgs {
  *   dgamma = sum(dy * xhat)
  *   dx     = gamma * invStd / N * (N * dy - dbeta - xhat * dgamma)
  * Only `x - mean` (one tensor the size of x) and gamma * invStd are kept for the backward pass.
+ *
+ * @example
+ * ```ts
+ * const y = batchNormTraining(x, { gamma, beta, movingMean, movingVariance, momentum: 0.99, epsilon: 1e-3 });
+ * ```
  */
 export function batchNormTraining(x: tf.Tensor, args: BatchNormTrainingArgs): tf.Tensor {
   const channels = x.shape[x.rank - 1] ?? 1;
