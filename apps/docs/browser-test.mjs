@@ -1,7 +1,8 @@
 // Browser test of the docs site: serves the BUILT site (run `npm run docs:build` first;
 // `npm run test:docs-browser` does both) cross-origin isolated, opens the demo page in Debian's
 // Chromium (headless, via playwright-core), starts training and checks that the loss decreased
-// over at least 20 steps, that the backend is WASM, and that the page asked nothing of any
+// over at least 20 steps, that the backend is WASM, that the page reports the threaded build
+// on every core when isolated (one thread otherwise), and that the page asked nothing of any
 // other origin. Saves apps/docs/demo-screenshot.png. Pass --no-isolation to test the
 // single-threaded path.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -80,10 +81,15 @@ try {
   const checks = {
     no_error: !state.error,
     backend_wasm: state.backend?.name === 'wasm' && /wasm/.test(backendText ?? ''),
-    // Isolated: tfjs's threaded SIMD build; the pool size is reported, not asserted.
+    // Isolated: tfjs's threaded SIMD build on every logical core (graft's default, at most
+    // 8); otherwise the single-threaded build. The page says which, and how many threads.
     build_reported: isolated
       ? state.backend?.threadedBuild === true && /threaded SIMD build/.test(backendText)
       : state.backend?.threadedBuild === false && /single-threaded/.test(backendText),
+    threads_match_isolation: isolated
+      ? state.backend?.threads === Math.min(8, state.backend?.cores ?? 0) &&
+        new RegExp(`${state.backend?.threads} threads?\\b`).test(backendText)
+      : state.backend?.threads === 1,
     at_least_20_steps: l.length >= 20,
     loss_decreased: l.length >= 20 && mean(l.slice(-5)) < mean(l.slice(0, 5)) && l.at(-1) < l[0],
     metrics_shown: state.epochs >= 1,

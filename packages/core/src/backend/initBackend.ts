@@ -4,11 +4,11 @@ import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { GraftError } from '../errors';
 import { registerTrainingKernels } from '../kernels/registerTrainingKernels';
 import { loadNativeKernels } from '../native/nativeKernels';
+import { chooseBrowserThreads, reportCoresForThreads } from './browserThreads';
 import { startNodeThreads } from './nodeThreads';
 import { ensureGradientsRegistered } from './registerGradients';
 import { isNode, resolveNodeWasmDir } from './wasmFiles';
 
-export type BackendName = 'wasm' | 'cpu';
 /**
  * The backends graft trains on: `wasm` (SIMD WebAssembly, the default) or `cpu` (pure JS).
  *
@@ -18,8 +18,8 @@ export type BackendName = 'wasm' | 'cpu';
  * await initBackend({ backend: name });
  * ```
  */
+export type BackendName = 'wasm' | 'cpu';
 
-export interface InitBackendOptions {
 /**
  * Options of {@link initBackend}: backend, threads, where the `.wasm` files are, whether to
  * fall back to `cpu`, and where warnings go.
@@ -30,6 +30,7 @@ export interface InitBackendOptions {
  * const info = await initBackend(options);
  * ```
  */
+export interface InitBackendOptions {
   /** Which backend to run on. Default `'wasm'`. */
   backend?: BackendName;
   /**
@@ -56,7 +57,6 @@ export interface InitBackendOptions {
   onWarning?: (message: string) => void;
 }
 
-export interface BackendInfo {
 /**
  * What {@link initBackend} started: the backend, whether SIMD is on, the thread count, and
  * why graft fell back to `cpu` if it did.
@@ -67,6 +67,7 @@ export interface BackendInfo {
  * if (fallbackReason) console.warn(`on cpu: ${fallbackReason}`);
  * ```
  */
+export interface BackendInfo {
   name: BackendName;
   /** WebAssembly SIMD in use (always false on `cpu`). */
   simd: boolean;
@@ -115,9 +116,10 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
 
   if (requested === 'cpu') return selectCpu();
 
+  let restoreCores: (() => void) | undefined;
   try {
     await loadNativeKernels();
-    await prepareWasm(options, warn);
+    restoreCores = await prepareWasm(options, warn);
     const ok = await tf.setBackend('wasm');
     if (!ok) throw new Error('tf.setBackend("wasm") returned false');
     await tf.ready();
@@ -135,12 +137,18 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
         'about 30x slower. Pass { fallback: false } to make this an error.',
     );
     return { ...(await selectCpu()), fallbackReason: reason };
+  } finally {
+    restoreCores?.();
   }
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   return { name: 'wasm', simd, threads: tfwasm.getThreadsCount() };
 }
 
-async function prepareWasm(options: InitBackendOptions, warn: (m: string) => void): Promise<void> {
+/** Returns, in the browser, what undoes the core count reported while the backend starts. */
+async function prepareWasm(
+  options: InitBackendOptions,
+  warn: (m: string) => void,
+): Promise<(() => void) | undefined> {
   if (typeof WebAssembly === 'undefined') throw new Error('WebAssembly is not available');
   if (isNode()) {
     // tfjs 4.22 disables the threaded build under Node (upstream issue 3830); for more than
@@ -152,15 +160,17 @@ async function prepareWasm(options: InitBackendOptions, warn: (m: string) => voi
     if (options.threads !== 1) {
       await startNodeThreads({ threads: options.threads, wasmDir: dir, warn });
     }
-  } else {
-    if (options.wasmPaths !== undefined) {
-      tfwasm.setWasmPaths(options.wasmPaths as string | Record<string, string>);
-    }
-    // tfjs sizes its thread pool as hardwareConcurrency / 2 (1 on a 2-core machine); graft
-    // defaults to every core. Only the threaded build (cross-origin isolated pages) uses it.
-    const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
-    tfwasm.setThreadsCount(options.threads ?? Math.max(1, cores));
+    return undefined;
   }
+  if (options.wasmPaths !== undefined) {
+    tfwasm.setWasmPaths(options.wasmPaths as string | Record<string, string>);
+  }
+  // Only the threaded build (cross-origin isolated pages) uses these: every logical core by
+  // default, past tfjs's own cap of half of them (browserThreads.ts).
+  const nav = globalThis.navigator;
+  const threads = chooseBrowserThreads(options.threads, nav);
+  tfwasm.setThreadsCount(threads);
+  return nav && threads > 1 ? reportCoresForThreads(nav, threads) : undefined;
 }
 
 async function selectCpu(): Promise<BackendInfo> {
