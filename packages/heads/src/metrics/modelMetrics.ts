@@ -24,8 +24,8 @@ export interface ModelReport {
  *
  * @example
  * ```ts
- * const metrics = modelMetrics(model); // what the Trainer evaluates with by default
- * const trainer = new Trainer({ model, plan, metrics });
+ * // A fresh accumulator per evaluation pass; what the Trainer uses by default.
+ * const trainer = new Trainer({ model, plan, metrics: () => modelMetrics(model) });
  * ```
  */
 export function modelMetrics(
