@@ -206,11 +206,10 @@ export function comparisonRunner(options: ComparisonRunnerOptions): ComparisonRu
           plan,
           optimizer: optimizerSpec(config.optimizer),
           schedule: learningRateSchedule(config.schedule, Math.ceil(count / batchSize)),
+          // A network with fewer tasks than the config has nothing (or not the same tasks)
+          // to weigh: plain summed losses.
           strategy: weightingStrategy(
-            typeof config.weighting === 'string' ||
-              spec.tasks.length === Object.keys(config.tasks).length
-              ? config.weighting
-              : 'equal',
+            spec.tasks.length === Object.keys(config.tasks).length ? config.weighting : 'equal',
           ),
           ...(config.optimizer.clipNorm !== undefined
             ? { clipNorm: config.optimizer.clipNorm }
