@@ -5,6 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset, Example } from '../dataset';
 import { fromArrays } from '../fromArrays';
 import { drivingScenes } from '../synthetic/drivingScenes';
+import { randomFlip } from '../transforms/flip';
+import { mapExamples } from '../transforms/transform';
 import { type Batch, batches, disposeBatch } from './batches';
 
 beforeAll(async () => {
@@ -59,6 +61,16 @@ describe('batches', () => {
     expect((b2.mask.colour as tf.Tensor).shape).toEqual([2]);
     disposeBatch(b1);
     disposeBatch(b2);
+  });
+
+  it('says whether its inputs are augmented, so a feature cache knows whether ids name fixed inputs', async () => {
+    const plain = await all(batches(small(), { batchSize: 5 }));
+    expect(plain[0]?.augmented).toBe(false);
+    const flipped = await all(
+      batches(mapExamples(small(), [randomFlip()], { seed: 1 }), { batchSize: 5 }),
+    );
+    expect(flipped[0]?.augmented).toBe(true);
+    for (const b of [...plain, ...flipped]) disposeBatch(b);
   });
 
   it('shuffles by seed and epoch, each example once per epoch, and can drop the remainder', async () => {

@@ -29,6 +29,11 @@ import { prefetch } from './prefetch';
 export interface Batch {
   /** Each row's example id (stable across passes). */
   ids: string[];
+  /**
+   * Whether the inputs carry random augmentation (the dataset is `stochastic`). With `false`
+   * and the ids, core's Trainer may cache trunk features per example while the trunk is frozen.
+   */
+  augmented?: boolean;
   /** Number of examples (the last batch may be smaller). */
   size: number;
   x: tf.Tensor;
@@ -36,11 +41,6 @@ export interface Batch {
   mask: Record<string, tf.Tensor>;
 }
 
-export interface BatchesOptions {
-  batchSize: number;
-  /** Shuffle the example order (seeded by `seed` and `epoch`). Default false. */
-  shuffle?: boolean;
-  /** Seed for shuffling; required when `shuffle` is true. */
 /**
  * Options of {@link batches}: batch size, seeded shuffling per epoch, and how many batches are
  * prepared ahead.
@@ -50,6 +50,11 @@ export interface BatchesOptions {
  * const options: BatchesOptions = { batchSize: 32, shuffle: true, seed: 1, epoch: 0 };
  * ```
  */
+export interface BatchesOptions {
+  batchSize: number;
+  /** Shuffle the example order (seeded by `seed` and `epoch`). Default false. */
+  shuffle?: boolean;
+  /** Seed for shuffling; required when `shuffle` is true. */
   seed?: number;
   /** Mixed into the shuffle seed, so each epoch has its own order. Default 0. */
   epoch?: number;
@@ -69,11 +74,6 @@ export interface BatchesOptions {
  * each batch's examples concurrently; streaming datasets shuffle within a bounded window.
  * Either way at most about `(prefetch + 1) x batchSize` examples (plus the shuffle window)
  * are resident, however large the dataset.
- */
-export async function* batches(dataset: Dataset, options: BatchesOptions): AsyncGenerator<Batch> {
-  for await (const host of hostBatches(dataset, options)) yield toTensors(host);
-}
-
  *
  * @example
  * ```ts
@@ -82,6 +82,12 @@ export async function* batches(dataset: Dataset, options: BatchesOptions): Async
  *   disposeBatch(batch);
  * }
  * ```
+ */
+export async function* batches(dataset: Dataset, options: BatchesOptions): AsyncGenerator<Batch> {
+  const augmented = dataset.stochastic === true;
+  for await (const host of hostBatches(dataset, options)) yield { ...toTensors(host), augmented };
+}
+
 /**
  * The same batches as `batches`, as plain arrays (no tensors).
  *

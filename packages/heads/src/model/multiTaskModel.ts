@@ -1,6 +1,8 @@
 import type {
   Batch,
   BatchMetrics,
+  BatchNormMode,
+  FeatureSplit,
   ForwardOptions,
   ModelOutputs,
   Param,
@@ -73,6 +75,11 @@ export interface MultiTaskModel extends TrainableModel {
   /** The trunk layer or block each task reads. */
   readonly attachedTo: Readonly<Record<string, string>>;
   readonly loss: TaskLossFunction;
+  /**
+   * Trunk features (each head's attach point, pooled its way) and the heads on them: core's
+   * Trainer caches the features while a plan freezes the whole trunk.
+   */
+  readonly featureSplit: FeatureSplit;
   metrics(): BatchMetrics;
   /** Probabilities (multi-label, classification) or values (regression), inference mode. */
   predict(x: tf.Tensor): Record<string, tf.Tensor>;
@@ -150,28 +157,67 @@ export function multiTaskModel(options: MultiTaskModelOptions): MultiTaskModel {
   ];
   const tunedThresholds = new Map<string, readonly number[]>();
   const checkedTargets = new WeakSet<tf.Tensor>();
+  // What each head reads: a trunk point, pooled its way. Tasks sharing both share one
+  // feature; these are also what the Trainer's feature cache stores per example.
+  const featureOf: Record<string, string> = Object.fromEntries(
+    tasks.map((task) => [
+      task,
+      `${attachedTo[task]}:${(heads[task] as TaskHead).pooling === 'max' ? 'max' : 'avg'}`,
+    ]),
+  );
+  const featureNames = [...new Set(Object.values(featureOf))];
 
-  const forward = (x: tf.Tensor, opts: ForwardOptions): ModelOutputs => {
-    return tf.tidy(() => {
-      // Each trunk batch norm follows the plan's mode for it (frozen blocks keep their
-      // moving statistics exactly; trained ones run on batch statistics).
-      const features = trunk.outputsAt(x, points, {
-        training: opts.training,
-        ...(opts.batchNormModes ? { batchNormModes: opts.batchNormModes } : {}),
-      });
-      const out: Record<string, tf.Tensor> = {};
-      tasks.forEach((task, t) => {
-        const f = features[attachedTo[task] as string] as tf.Tensor;
-        const head = heads[task] as TaskHead;
-        const pooled =
-          f.rank !== 4 ? f : head.pooling === 'max' ? globalMaxPool(f) : globalAveragePool(f);
-        out[task] = (networks[task] as HeadNetwork).apply(pooled, {
-          training: opts.training,
-          dropoutSeed: seed + 7919 * ((opts.step ?? 0) * tasks.length + t) + 1,
-        });
-      });
-      return out;
+  /** Trunk outputs at the heads' points, pooled per head (no tidy: callers tidy). */
+  const trunkFeatures = (x: tf.Tensor, opts: ForwardOptions): Record<string, tf.Tensor> => {
+    // Each trunk batch norm follows the plan's mode for it (frozen blocks keep their
+    // moving statistics exactly; trained ones run on batch statistics).
+    const features = trunk.outputsAt(x, points, {
+      training: opts.training,
+      ...(opts.batchNormModes ? { batchNormModes: opts.batchNormModes } : {}),
     });
+    const out: Record<string, tf.Tensor> = {};
+    for (const name of featureNames) {
+      const cut = name.lastIndexOf(':');
+      const f = features[name.slice(0, cut)] as tf.Tensor;
+      out[name] =
+        f.rank !== 4 ? f : name.slice(cut + 1) === 'max' ? globalMaxPool(f) : globalAveragePool(f);
+    }
+    return out;
+  };
+
+  const headsOn = (features: Readonly<Record<string, tf.Tensor>>, opts: ForwardOptions) => {
+    const out: Record<string, tf.Tensor> = {};
+    tasks.forEach((task, t) => {
+      const pooled = features[featureOf[task] as string];
+      if (!pooled) {
+        throw new GraftError('SHAPE_MISMATCH', `No trunk feature "${featureOf[task]}"`, {
+          where: `head "${task}"`,
+          hint: `Features given: ${Object.keys(features).join(', ')}; compute them with featureSplit.features.`,
+        });
+      }
+      out[task] = (networks[task] as HeadNetwork).apply(pooled, {
+        training: opts.training,
+        dropoutSeed: seed + 7919 * ((opts.step ?? 0) * tasks.length + t) + 1,
+      });
+    });
+    return out;
+  };
+
+  const forward = (x: tf.Tensor, opts: ForwardOptions): ModelOutputs =>
+    tf.tidy(() => headsOn(trunkFeatures(x, opts), opts));
+
+  const batchNormLayers = [
+    ...new Set(
+      trunk.params
+        .filter((p) => p.kind === 'gamma' || p.kind === 'movingMean')
+        .map((p) => layerOf(p.name)),
+    ),
+  ];
+  const featureSplit: FeatureSplit = {
+    trunkParams: trunk.params,
+    features: (x) => tf.tidy(() => trunkFeatures(x, { training: false })),
+    fromFeatures: (features, opts) => tf.tidy(() => headsOn(features, opts)),
+    trunkVariesInTraining: (modes) => trunkVaries(trunk, batchNormLayers, modes),
   };
 
   const loss: TaskLossFunction = (outputs, batch: Batch) => {
@@ -217,6 +263,7 @@ export function multiTaskModel(options: MultiTaskModelOptions): MultiTaskModel {
     taskParams,
     attachedTo,
     forward,
+    featureSplit,
     loss,
     metrics: () => modelMetrics(model),
     predict: (x) =>
@@ -281,6 +328,56 @@ function multiLabelHead(heads: Readonly<Record<string, TaskHead>>, task: string)
     );
   }
   return head;
+}
+
+/** `block_3_expand_BN/gamma` -> `block_3_expand_BN`. */
+function layerOf(paramName: string): string {
+  const cut = paramName.lastIndexOf('/');
+  return cut < 0 ? paramName : paramName.slice(0, cut);
+}
+
+/** Layers whose training-mode output equals their inference output. */
+const DETERMINISTIC_LAYERS = new Set([
+  'Conv2D',
+  'DepthwiseConv2D',
+  'SeparableConv2D',
+  'ReLU',
+  'Activation',
+  'Add',
+  'Multiply',
+  'Concatenate',
+  'ZeroPadding2D',
+  'GlobalAveragePooling2D',
+  'GlobalMaxPooling2D',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'Dense',
+  'Reshape',
+  'Flatten',
+  'Rescaling',
+  'InputLayer',
+]);
+
+/**
+ * Why the trunk in training mode, under these batch-norm modes, would not compute what it
+ * does in inference (so its features cannot be cached), or undefined.
+ */
+function trunkVaries(
+  trunk: Trunk,
+  batchNormLayers: readonly string[],
+  modes: ReadonlyMap<string, BatchNormMode> | undefined,
+): string | undefined {
+  const training = batchNormLayers.find((layer) => modes?.get(layer) !== 'inference');
+  if (training !== undefined) return `batch norm ${training} runs on batch statistics`;
+  if (!trunk.layer) return 'the trunk cannot list its layers (no layer(name))';
+  for (const block of trunk.blocks) {
+    for (const name of block.layerNames) {
+      const { className } = trunk.layer(name);
+      if (className === 'BatchNormalization' || DETERMINISTIC_LAYERS.has(className)) continue;
+      return `trunk layer ${name} (${className}) behaves differently in training`;
+    }
+  }
+  return undefined;
 }
 
 /** Width of the (pooled) features at `point`, or LAYER_NOT_FOUND naming the blocks. */

@@ -22,6 +22,12 @@ export interface Trunk {
     names: readonly string[],
     options: ApplyOptions,
   ): Record<string, tf.Tensor>;
+  /**
+   * The layer called `name` (core's `BlockNetwork` and `Backbone` have it): its Keras class
+   * tells whether the layer behaves differently in training (batch norm, dropout), which
+   * decides whether trunk features can be cached.
+   */
+  layer?(name: string): { readonly className: string };
   /** The layer whose output is the trunk's output (Backbone). Default: the last block's. */
   readonly outputLayer?: string;
   /** Per-layer output shapes (Backbone), so attaching a head needs no trial run. */
