@@ -1,12 +1,32 @@
+import { type StepProgress, stepProgress } from './progressBar';
+
 /** Where commands send progress: text lines for people, JSON lines for scripts. */
 export interface Reporter {
   info(message: string, data?: Record<string, unknown>): void;
   progress(data: Record<string, unknown>, text: string): void;
   summary(data: Record<string, unknown>, text: string): void;
+  /**
+   * A bar over each epoch's steps: present only for a person at a terminal (stdout is a TTY,
+   * neither --json nor --quiet). Every line the reporter prints removes the bar first.
+   */
+  readonly steps?: StepProgress;
 }
 
-export function createReporter(options: { json: boolean; quiet: boolean }): Reporter {
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+export interface ReporterOptions {
+  json: boolean;
+  quiet: boolean;
+  /** Default `process.stdout`. */
+  stream?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export function createReporter(options: ReporterOptions): Reporter {
+  const stream = options.stream ?? process.stdout;
+  const steps =
+    stream.isTTY === true && !options.json && !options.quiet ? stepProgress(stream) : undefined;
+  const out = (line: string) => {
+    steps?.stop();
+    stream.write(`${line}\n`);
+  };
   if (options.json) {
     return {
       info: (message, data) =>
@@ -19,5 +39,6 @@ export function createReporter(options: { json: boolean; quiet: boolean }): Repo
     info: (message) => options.quiet || out(message),
     progress: (_data, text) => options.quiet || out(text),
     summary: (_data, text) => out(text),
+    ...(steps ? { steps } : {}),
   };
 }

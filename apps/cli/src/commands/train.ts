@@ -26,6 +26,7 @@ import {
   weightingStrategy,
 } from '../pipeline/model';
 import { describeReport, freezeRows, historyPoints, taskReports } from '../pipeline/reports';
+import type { StepProgress } from '../progressBar';
 import { renderReport } from '../report/renderReport';
 import type { RunReport } from '../report/runReport';
 import type { Reporter } from '../reporter';
@@ -193,6 +194,7 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
       },
     });
     const callbacks: TrainerCallback[] = [
+      ...(reporter.steps ? [stepBar(reporter.steps, config.epochs, trainSource.batchCount)] : []),
       {
         onEpochEnd: (logs: EpochLogs) => {
           // Stopped by a signal mid-epoch: the partial epoch is not an epoch of the run.
@@ -360,10 +362,28 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
     }
     throw e;
   } finally {
+    reporter.steps?.stop();
     interrupts.dispose();
     model.dispose();
     backbone.dispose();
   }
+}
+
+/** Feeds the terminal's step bar: steps, ETA, loss, and the last validation's key numbers. */
+function stepBar(bar: StepProgress, epochs: number, steps: number | undefined): TrainerCallback {
+  let metric: string | undefined;
+  return {
+    onEpochBegin: (epoch) => bar.start(`epoch ${epoch + 1}/${epochs}`, steps ?? 0),
+    onStepEnd: (logs) =>
+      bar.update(logs.batch + 1, { loss: logs.loss, ...(metric ? { metric } : {}) }),
+    onEpochEnd: (logs) => {
+      const v = logs.validation;
+      const [key, value] = Object.entries(v?.metrics ?? {})[0] ?? [];
+      if (v)
+        metric = `val loss ${v.loss.toFixed(3)}${key !== undefined ? `  ${key} ${value?.toFixed(3)}` : ''}`;
+      bar.stop();
+    },
+  };
 }
 
 /**
