@@ -19,6 +19,10 @@ const outFile = join(packageDir, 'src/native/graftKernelsWasm.generated.ts');
 
 // Functions the runtime (src/native/nativeKernels.ts) calls; the build fails if one is missing.
 const EXPORTS = [
+  'batch_norm_apply',
+  'batch_norm_grad_dx',
+  'batch_norm_grad_sums',
+  'batch_norm_stats',
   'compact_channels',
   'depthwise_filter_grad',
   'depthwise_input_grad',

@@ -1,4 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
+import {
+  batchNormTrainConfig,
+  batchNormTrainGradConfig,
+  batchNormTrainGradient,
+  movingStatisticsConfig,
+} from './batchNormTrain';
 import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter';
 import { conv2dBackpropInputConfig } from './conv2dBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwiseConv2dNativeBackpropFilter';
@@ -10,6 +16,9 @@ import { unsortedSegmentSumConfig } from './unsortedSegmentSum';
  * One file per kernel beside this one; each is added to this list and nowhere else.
  */
 const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
+  batchNormTrainConfig,
+  batchNormTrainGradConfig,
+  movingStatisticsConfig,
   conv2dBackpropFilterConfig,
   conv2dBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
@@ -31,6 +40,8 @@ export function registerTrainingKernels(): void {
     }
     tf.registerKernel(config);
   }
+  // Gradients of graft's own kernels (tfjs keeps one per kernel name, for every backend).
+  tf.registerGradient(batchNormTrainGradient);
   registered = true;
 }
 

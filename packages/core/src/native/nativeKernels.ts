@@ -63,6 +63,55 @@ export interface GraftKernelExports {
   pad_channels(src: number, dst: number, rows: number, d: number): void;
   /** [rows][round_up4(d)] -> [rows][d]. */
   compact_channels(src: number, dst: number, rows: number, d: number): void;
+  /** Per-channel mean and biased variance of [rows][c]; acc: 2 * round_up4(c) floats. */
+  batch_norm_stats(
+    x: number,
+    mean: number,
+    variance: number,
+    acc: number,
+    rows: number,
+    c: number,
+  ): void;
+  /** y = act((x - mean) * scale + beta); act 0 none, 1 clip to [0, hi]. y may be x. */
+  batch_norm_apply(
+    x: number,
+    y: number,
+    rows: number,
+    c: number,
+    mean: number,
+    scale: number,
+    beta: number,
+    act: number,
+    hi: number,
+  ): void;
+  /** sums = [sum(g) | sum(g * (x - mean))], each round_up4(c) floats; g = dy * act'(z). */
+  batch_norm_grad_sums(
+    dy: number,
+    x: number,
+    sums: number,
+    rows: number,
+    c: number,
+    mean: number,
+    scale: number,
+    beta: number,
+    act: number,
+    hi: number,
+  ): void;
+  /** dx = g * scale + (x - mean) * k1 + k0; dx may be dy. */
+  batch_norm_grad_dx(
+    dy: number,
+    x: number,
+    dx: number,
+    rows: number,
+    c: number,
+    mean: number,
+    scale: number,
+    beta: number,
+    k1: number,
+    k0: number,
+    act: number,
+    hi: number,
+  ): void;
   unsorted_segment_sum(
     x: number,
     ids: number,
@@ -74,6 +123,10 @@ export interface GraftKernelExports {
 }
 
 const FUNCTION_NAMES: readonly (keyof GraftKernelExports)[] = [
+  'batch_norm_stats',
+  'batch_norm_apply',
+  'batch_norm_grad_sums',
+  'batch_norm_grad_dx',
   'depthwise_filter_grad',
   'depthwise_input_grad',
   'depthwise_input_grad_extract',

@@ -1,14 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { BATCH_NORM_TRAIN, runBatchNormTrain } from '../kernels/batchNormTrain';
+import { nativeKernelsLoaded } from '../native/nativeKernels';
+import { clippedRelu } from './relu';
 
 /**
  * What {@link batchNormTraining} needs: the affine parameters, the moving statistics it
- * updates, momentum and epsilon.
+ * updates, momentum, epsilon, and an optional fused ReLU.
  *
  * @example
  * ```ts
  * const args: BatchNormTrainingArgs = {
  *   gamma, beta, movingMean, movingVariance,
  *   momentum: 0.99, epsilon: 1e-3,
+ *   relu: { maxValue: 6 }, // ReLU6 after the normalisation
  * };
  * ```
  */
@@ -21,6 +25,49 @@ export interface BatchNormTrainingArgs {
   /** Weight of the old moving value: moving = moving * momentum + batch * (1 - momentum). */
   momentum: number;
   epsilon: number;
+  /**
+   * An activation applied to the normalised output, fused into the kernel on wasm:
+   * `{ maxValue: 6 }` is ReLU6, `{}` a plain ReLU. Default: none.
+   */
+  relu?: { maxValue?: number };
+}
+
+/**
+ * Batch normalisation in training mode, optionally followed by a ReLU. On wasm (with graft's
+ * native kernels loaded) one fused kernel call forward and one backward
+ * (src/kernels/batchNormTrain.ts); elsewhere, e.g. on the cpu backend, the composed version
+ * below and a separate ReLU. Both compute the same values and gradients.
+ *
+ * @example
+ * ```ts
+ * const y = batchNormTraining(x, { gamma, beta, movingMean, movingVariance, momentum: 0.99, epsilon: 1e-3 });
+ * ```
+ */
+export function batchNormTraining(x: tf.Tensor, args: BatchNormTrainingArgs): tf.Tensor {
+  if (fusedKernelAvailable()) {
+    const { momentum, epsilon, movingMean, movingVariance } = args;
+    return runBatchNormTrain(
+      { x, gamma: args.gamma, beta: args.beta, movingMean, movingVariance },
+      {
+        momentum,
+        epsilon,
+        activation: args.relu ? 'relu' : 'linear',
+        maxValue: args.relu?.maxValue ?? Number.POSITIVE_INFINITY,
+      },
+    );
+  }
+  const y = composedBatchNormTraining(x, args);
+  if (!args.relu) return y;
+  const { maxValue } = args.relu;
+  return maxValue === undefined ? tf.relu(y) : clippedRelu(y, maxValue);
+}
+
+function fusedKernelAvailable(): boolean {
+  return (
+    tf.getBackend() === 'wasm' &&
+    nativeKernelsLoaded() &&
+    tf.getKernel(BATCH_NORM_TRAIN, 'wasm') !== undefined
+  );
 }
 
 /**
@@ -38,13 +85,8 @@ export interface BatchNormTrainingArgs {
  *   dgamma = sum(dy * xhat)
  *   dx     = gamma * invStd / N * (N * dy - dbeta - xhat * dgamma)
  * Only `x - mean` (one tensor the size of x) and gamma * invStd are kept for the backward pass.
- *
- * @example
- * ```ts
- * const y = batchNormTraining(x, { gamma, beta, movingMean, movingVariance, momentum: 0.99, epsilon: 1e-3 });
- * ```
  */
-export function batchNormTraining(x: tf.Tensor, args: BatchNormTrainingArgs): tf.Tensor {
+export function composedBatchNormTraining(x: tf.Tensor, args: BatchNormTrainingArgs): tf.Tensor {
   const channels = x.shape[x.rank - 1] ?? 1;
   const n = x.size / channels;
   const sum = (t: tf.Tensor) => channelSums(t, n, channels, 1);

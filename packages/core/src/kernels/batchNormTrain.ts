@@ -1,0 +1,329 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import { GraftError } from '../errors';
+import { roundUp4 } from '../native/depthwiseGeometry';
+import { nativeKernels } from '../native/nativeKernels';
+import { requireFloat32, requireOperands, shapeText } from './kernelInputs';
+
+/**
+ * Batch normalisation in training mode as one kernel call forward and one backward, with an
+ * optional ReLU / clipped ReLU fused in (graft's native/batch_norm_train.c). The composed
+ * version (src/nn/batchNormTraining.ts) issues about 30 kernel calls forward and 20 backward
+ * per layer, plus 5 for a following ReLU6; in a MobileNetV2 training step that per-call
+ * overhead, not arithmetic, was most of the batch-norm time.
+ *
+ * Forward inputs x ([..., C], float32), gamma, beta ([C]); outputs [y, batchMean, invStd,
+ * batchVariance]: y = act(gamma * xhat + beta) with the batch's mean and biased variance and
+ * invStd = 1 / sqrt(variance + epsilon). A second small kernel, GraftMovingStatistics, folds
+ * the batch statistics into the moving ones (moving * momentum + batch * (1 - momentum)); being
+ * separate, the moving statistics are no input of the differentiated op, so they never get
+ * a gradient (as with the composed version).
+ *
+ * Backward (registered as the forward's gradient): from dy, x, gamma, beta and the saved
+ * batchMean and invStd, with g = dy masked where the activation is flat (z <= 0 or z >= max,
+ * z = the pre-activation, recomputed bit for bit rather than saved) and N values per channel:
+ *   dbeta = sum(g), dgamma = invStd * sum(g * (x - mean)),
+ *   dx = gamma * invStd * (g - dbeta / N - (x - mean) * invStd * dgamma / N).
+ */
+export const BATCH_NORM_TRAIN = 'GraftBatchNormTrain';
+export const BATCH_NORM_TRAIN_GRAD = 'GraftBatchNormTrainGrad';
+export const MOVING_STATISTICS = 'GraftMovingStatistics';
+
+export interface BatchNormTrainAttrs {
+  epsilon: number;
+  /** 'relu' clips to [0, maxValue]; maxValue Infinity is a plain ReLU, 6 is ReLU6. */
+  activation: 'linear' | 'relu';
+  maxValue: number;
+}
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/** The channel count and rows of x, after checking x and every per-channel operand. */
+function checkOperands(
+  kernel: string,
+  x: tf.TensorInfo,
+  perChannel: Record<string, tf.TensorInfo>,
+): { rows: number; c: number } {
+  requireFloat32(kernel, 'x', x);
+  const c = x.shape[x.shape.length - 1] ?? 0;
+  const size = x.shape.reduce((a, b) => a * b, 1);
+  if (x.shape.length < 2 || c < 1 || size === 0) {
+    throw new GraftError(
+      'KERNEL_BAD_INPUT',
+      `${kernel}: x must have rank >= 2 with channels last and at least one value per channel, got ${shapeText(x.shape)}`,
+      { where: kernel },
+    );
+  }
+  for (const [name, info] of Object.entries(perChannel)) {
+    requireFloat32(kernel, name, info);
+    if (info.shape.length !== 1 || info.shape[0] !== c) {
+      throw new GraftError(
+        'KERNEL_BAD_INPUT',
+        `${kernel}: ${name} must have shape [${c}] (x's channels), got ${shapeText(info.shape)}`,
+        { where: kernel, hint: 'Batch norm normalises over the last axis of x.' },
+      );
+    }
+  }
+  return { rows: size / c, c };
+}
+
+function activationCode(kernel: string, attrs: BatchNormTrainAttrs): { act: number; hi: number } {
+  if (attrs.activation === 'linear') return { act: 0, hi: 0 };
+  if (attrs.activation === 'relu' && attrs.maxValue > 0) return { act: 1, hi: attrs.maxValue };
+  throw new GraftError(
+    'KERNEL_BAD_INPUT',
+    `${kernel}: activation must be 'linear' or 'relu' with maxValue > 0, got ${attrs.activation} (maxValue ${attrs.maxValue})`,
+    { where: kernel },
+  );
+}
+
+function batchNormTrain(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as BackendWasm;
+  const inputs = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const attrs = args.attrs as unknown as BatchNormTrainAttrs;
+  const kernel = BATCH_NORM_TRAIN;
+  requireOperands(kernel, { x: inputs.x, gamma: inputs.gamma, beta: inputs.beta });
+  const x = inputs.x as tf.TensorInfo;
+  const perChannel = { gamma: inputs.gamma as tf.TensorInfo, beta: inputs.beta as tf.TensorInfo };
+  const { rows, c } = checkOperands(kernel, x, perChannel);
+  const { act, hi } = activationCode(kernel, attrs);
+  const { epsilon } = attrs;
+  const k = nativeKernels(kernel);
+  const cp = roundUp4(c);
+  const [xs, mean, variance, acc, scale, shift] = k.scratch(
+    [rows * c, cp, cp, 2 * cp, cp, cp],
+    kernel,
+  ) as [number, number, number, number, number, number];
+  const read = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info) as Float32Array;
+  let heap = k.f32;
+  heap.set(read(x), xs / 4);
+  k.fns.batch_norm_stats(xs, mean, variance, acc, rows, c);
+  // O(C) work in JS. invStd and scale are rounded to float32 exactly as the backward pass
+  // recomputes them, so that both see the same pre-activation z.
+  const gamma = read(perChannel.gamma);
+  const batchMean = heap.slice(mean / 4, mean / 4 + c);
+  const batchVariance = heap.slice(variance / 4, variance / 4 + c);
+  const invStd = new Float32Array(c);
+  for (let ch = 0; ch < c; ch++) {
+    invStd[ch] = 1 / Math.sqrt((batchVariance[ch] as number) + epsilon);
+    heap[scale / 4 + ch] = (gamma[ch] as number) * (invStd[ch] as number);
+  }
+  heap.set(read(perChannel.beta), shift / 4);
+  k.fns.batch_norm_apply(xs, xs, rows, c, mean, scale, shift, act, hi);
+  // Allocating outputs may grow tfjs's heap (detaching views), so after the last input read.
+  const outputs = [
+    backend.makeOutput([...x.shape], 'float32'),
+    backend.makeOutput([c], 'float32'),
+    backend.makeOutput([c], 'float32'),
+    backend.makeOutput([c], 'float32'),
+  ] as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+  heap = k.f32;
+  read(outputs[0]).set(heap.subarray(xs / 4, xs / 4 + rows * c));
+  read(outputs[1]).set(batchMean);
+  read(outputs[2]).set(invStd);
+  read(outputs[3]).set(batchVariance);
+  return outputs;
+}
+
+/** [newMovingMean, newMovingVariance] = moving * momentum + batch * (1 - momentum). */
+function movingStatistics(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as BackendWasm;
+  const inputs = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { momentum } = args.attrs as unknown as { momentum: number };
+  const kernel = MOVING_STATISTICS;
+  requireOperands(kernel, {
+    movingMean: inputs.movingMean,
+    movingVariance: inputs.movingVariance,
+    mean: inputs.mean,
+    variance: inputs.variance,
+  });
+  const movingMean = inputs.movingMean as tf.TensorInfo;
+  const c = movingMean.shape[0] ?? 0;
+  const operands = {
+    movingMean,
+    movingVariance: inputs.movingVariance as tf.TensorInfo,
+    mean: inputs.mean as tf.TensorInfo,
+    variance: inputs.variance as tf.TensorInfo,
+  };
+  for (const [name, info] of Object.entries(operands)) {
+    requireFloat32(kernel, name, info);
+    if (info.shape.length !== 1 || info.shape[0] !== c) {
+      throw new GraftError(
+        'KERNEL_BAD_INPUT',
+        `${kernel}: ${name} must have shape [${c}] (movingMean's), got ${shapeText(info.shape)}`,
+        { where: kernel },
+      );
+    }
+  }
+  if (!(momentum >= 0 && momentum <= 1)) {
+    throw new GraftError(
+      'KERNEL_BAD_INPUT',
+      `${kernel}: momentum must be in [0, 1], got ${momentum}`,
+      {
+        where: kernel,
+      },
+    );
+  }
+  const read = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info) as Float32Array;
+  const fold = (moving: tf.TensorInfo, batch: tf.TensorInfo) => {
+    const m = read(moving);
+    const b = read(batch);
+    return Float32Array.from(m, (v, ch) => v * momentum + (b[ch] as number) * (1 - momentum));
+  };
+  const newMean = fold(operands.movingMean, operands.mean);
+  const newVariance = fold(operands.movingVariance, operands.variance);
+  const outputs = [backend.makeOutput([c], 'float32'), backend.makeOutput([c], 'float32')] as [
+    tf.TensorInfo,
+    tf.TensorInfo,
+  ];
+  read(outputs[0]).set(newMean);
+  read(outputs[1]).set(newVariance);
+  return outputs;
+}
+
+function batchNormTrainGrad(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as BackendWasm;
+  const inputs = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const attrs = args.attrs as unknown as BatchNormTrainAttrs;
+  const kernel = BATCH_NORM_TRAIN_GRAD;
+  requireOperands(kernel, {
+    dy: inputs.dy,
+    x: inputs.x,
+    gamma: inputs.gamma,
+    beta: inputs.beta,
+    mean: inputs.mean,
+    invStd: inputs.invStd,
+  });
+  const x = inputs.x as tf.TensorInfo;
+  const dy = inputs.dy as tf.TensorInfo;
+  const perChannel = {
+    gamma: inputs.gamma as tf.TensorInfo,
+    beta: inputs.beta as tf.TensorInfo,
+    mean: inputs.mean as tf.TensorInfo,
+    invStd: inputs.invStd as tf.TensorInfo,
+  };
+  const { rows, c } = checkOperands(kernel, x, perChannel);
+  requireFloat32(kernel, 'dy', dy);
+  if (!tf.util.arraysEqual(dy.shape, x.shape)) {
+    throw new GraftError(
+      'KERNEL_BAD_INPUT',
+      `${kernel}: dy ${shapeText(dy.shape)} must have x's shape ${shapeText(x.shape)}`,
+      { where: kernel },
+    );
+  }
+  const { act, hi } = activationCode(kernel, attrs);
+  const k = nativeKernels(kernel);
+  const cp = roundUp4(c);
+  const [dys, xs, mean, scale, shift, sums, k1, k0] = k.scratch(
+    [rows * c, rows * c, cp, cp, cp, 2 * cp, cp, cp],
+    kernel,
+  ) as [number, number, number, number, number, number, number, number];
+  const read = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info) as Float32Array;
+  let heap = k.f32;
+  heap.set(read(dy), dys / 4);
+  heap.set(read(x), xs / 4);
+  heap.set(read(perChannel.mean), mean / 4);
+  heap.set(read(perChannel.beta), shift / 4);
+  const gamma = read(perChannel.gamma);
+  const invStd = Float32Array.from(read(perChannel.invStd));
+  for (let ch = 0; ch < c; ch++) {
+    heap[scale / 4 + ch] = (gamma[ch] as number) * (invStd[ch] as number);
+  }
+  k.fns.batch_norm_grad_sums(dys, xs, sums, rows, c, mean, scale, shift, act, hi);
+  const dgamma = new Float32Array(c);
+  const dbeta = heap.slice(sums / 4, sums / 4 + c);
+  for (let ch = 0; ch < c; ch++) {
+    const inv = invStd[ch] as number;
+    const s = heap[scale / 4 + ch] as number;
+    dgamma[ch] = inv * (heap[sums / 4 + cp + ch] as number);
+    heap[k1 / 4 + ch] = (-s * inv * (dgamma[ch] as number)) / rows;
+    heap[k0 / 4 + ch] = (-s * (dbeta[ch] as number)) / rows;
+  }
+  k.fns.batch_norm_grad_dx(dys, xs, dys, rows, c, mean, scale, shift, k1, k0, act, hi);
+  const outputs = [
+    backend.makeOutput([...x.shape], 'float32'),
+    backend.makeOutput([c], 'float32'),
+    backend.makeOutput([c], 'float32'),
+  ] as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+  heap = k.f32;
+  read(outputs[0]).set(heap.subarray(dys / 4, dys / 4 + rows * c));
+  read(outputs[1]).set(dgamma);
+  read(outputs[2]).set(dbeta);
+  return outputs;
+}
+
+export const batchNormTrainConfig: tf.KernelConfig = {
+  kernelName: BATCH_NORM_TRAIN,
+  backendName: 'wasm',
+  kernelFunc: batchNormTrain as unknown as tf.KernelFunc,
+};
+
+export const movingStatisticsConfig: tf.KernelConfig = {
+  kernelName: MOVING_STATISTICS,
+  backendName: 'wasm',
+  kernelFunc: movingStatistics as unknown as tf.KernelFunc,
+};
+
+export const batchNormTrainGradConfig: tf.KernelConfig = {
+  kernelName: BATCH_NORM_TRAIN_GRAD,
+  backendName: 'wasm',
+  kernelFunc: batchNormTrainGrad as unknown as tf.KernelFunc,
+};
+
+/**
+ * The forward kernel's gradient: one backward kernel call for x, gamma and beta. Saves x,
+ * gamma, beta (inputs) and the batch mean and invStd (outputs 1 and 2).
+ */
+export const batchNormTrainGradient: tf.GradConfig = {
+  kernelName: BATCH_NORM_TRAIN,
+  inputsToSave: ['x', 'gamma', 'beta'],
+  outputsToSave: [false, true, true, false],
+  gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const dy = Array.isArray(dys) ? (dys[0] as tf.Tensor) : dys;
+    const [x, gamma, beta, mean, invStd] = saved as [
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+    ];
+    const [dx, dgamma, dbeta] = tf
+      .engine()
+      .runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x, gamma, beta, mean, invStd }, {
+        activation: attrs.activation,
+        maxValue: attrs.maxValue,
+      } as tf.NamedAttrMap) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+  },
+};
+
+/**
+ * Batch norm in training mode through the fused kernels (wasm only): returns y and folds the
+ * batch statistics into `movingMean` / `movingVariance` (assigned; their old data released).
+ */
+export function runBatchNormTrain(
+  inputs: {
+    x: tf.Tensor;
+    gamma: tf.Tensor;
+    beta: tf.Tensor;
+    movingMean: tf.Variable;
+    movingVariance: tf.Variable;
+  },
+  attrs: BatchNormTrainAttrs & { momentum: number },
+): tf.Tensor {
+  const engine = tf.engine();
+  const { x, gamma, beta, movingMean, movingVariance } = inputs;
+  const [y, mean, , variance] = engine.runKernel(
+    BATCH_NORM_TRAIN,
+    { x, gamma, beta },
+    { epsilon: attrs.epsilon, activation: attrs.activation, maxValue: attrs.maxValue },
+  ) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+  const [newMean, newVariance] = engine.runKernel(
+    MOVING_STATISTICS,
+    { movingMean, movingVariance, mean, variance } as unknown as tf.NamedTensorMap,
+    { momentum: attrs.momentum },
+  ) as [tf.Tensor, tf.Tensor];
+  movingMean.assign(newMean);
+  movingVariance.assign(newVariance);
+  return y;
+}
