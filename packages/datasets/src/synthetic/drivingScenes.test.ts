@@ -113,6 +113,27 @@ describe('drivingScenes', () => {
     expect(bytes(a.input.data).equals(bytes(b.input.data))).toBe(true);
   });
 
+  it('brings objects nearer with maxDistance, leaving the default scenes as they were', async () => {
+    const n = 40;
+    const plain = drivingScenes({ count: n, seed: 4 });
+    const one = drivingScenes({ count: n, seed: 4, maxDistance: 1 });
+    const near = drivingScenes({ count: n, seed: 4, maxDistance: 0.5 });
+    let moved = 0;
+    let sameSky = 0;
+    for (let i = 0; i < n; i++) {
+      const [a, b, c] = await Promise.all([plain.get(i), one.get(i), near.get(i)]);
+      expect(bytes(b.input.data).equals(bytes(a.input.data))).toBe(true);
+      expect(b.targets).toEqual(a.targets);
+      if (!bytes(c.input.data).equals(bytes(a.input.data))) moved++;
+      // Only objects move: the background (same random stream) is painted as before, so
+      // the top row of the sky is unchanged unless a near traffic light reaches it.
+      if (bytes(c.input.data.subarray(0, 64 * 3)).equals(bytes(a.input.data.subarray(0, 64 * 3))))
+        sameSky++;
+    }
+    expect(moved).toBeGreaterThan(n * 0.8);
+    expect(sameSky).toBeGreaterThan(n * 0.8);
+  });
+
   it('carries its task specs and refuses bad options with a GraftError', () => {
     const ds = drivingScenes({ count: 1, seed: 0 });
     expect(ds.tasks).toEqual({
@@ -120,7 +141,14 @@ describe('drivingScenes', () => {
       lightColour: { kind: 'classification', classes: ['red', 'yellow', 'green'] },
       carCount: { kind: 'regression', outputs: 1 },
     });
-    for (const bad of [{ size: 16 }, { count: -1 }, { missing: 2 }]) {
+    for (const bad of [
+      { size: 16 },
+      { count: -1 },
+      { missing: 2 },
+      { maxDistance: 0 },
+      { maxDistance: 1.5 },
+      { maxDistance: Number.NaN },
+    ]) {
       try {
         drivingScenes({ count: 1, seed: 0, ...bad });
         expect.unreachable();

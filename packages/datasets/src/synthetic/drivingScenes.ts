@@ -36,6 +36,14 @@ export interface DrivingScenesOptions {
    * uses its own random stream: images do not change with it. Default 0.
    */
   missing?: number | Partial<Record<DrivingSceneTask, number>>;
+  /**
+   * How far up the road objects may stand, as a fraction of the distance from the bottom
+   * edge to the horizon: 1 (default) places them anywhere up to the horizon; 0.6 keeps every
+   * object in the nearer 60% of the road, so it is drawn larger. At small image sizes a
+   * distant stop sign or traffic lamp is one or two pixels, which no network can see; a
+   * smaller `maxDistance` keeps the same task learnable at the same resolution. In (0, 1].
+   */
+  maxDistance?: number;
 }
 
 export interface DrivingScenes extends IndexedDataset {
@@ -85,13 +93,20 @@ export function drivingScenes(options: DrivingScenesOptions): DrivingScenes {
     });
   }
   const rates = missingRates(options.missing);
+  const maxDistance = options.maxDistance ?? 1;
+  if (!(maxDistance > 0 && maxDistance <= 1)) {
+    throw new GraftError('INVALID_ARGUMENT', `maxDistance must be in (0, 1], got ${maxDistance}`, {
+      where: 'drivingScenes',
+      hint: '1 places objects anywhere up to the horizon; smaller values bring them nearer.',
+    });
+  }
   const raster = new Raster(size, size);
   const labels: (ExampleLabels | undefined)[] = new Array(count);
   const shape = [size, size, 3] as const;
 
   const renderInto = (index: number, out: Float32Array, offset = 0): ExampleLabels => {
     const rng = createRng(mixSeed(seed, index));
-    const truth = paintScene(raster, rng);
+    const truth = paintScene(raster, rng, maxDistance);
     applyLighting(raster, rng, out, offset);
     const known = labels[index] ?? labelScene(index, truth, rates, seed);
     labels[index] = known;
@@ -234,7 +249,7 @@ interface Road {
   row(t: number): number;
 }
 
-function paintScene(r: Raster, rng: Rng): SceneTruth {
+function paintScene(r: Raster, rng: Rng, maxDistance: number): SceneTruth {
   r.clear();
   const S = r.width;
   const lighting = pick(
@@ -248,6 +263,9 @@ function paintScene(r: Raster, rng: Rng): SceneTruth {
   paintSkyline(r, rng, lighting, horizon);
 
   const objects = placeObjects(rng, road, S);
+  // Only when asked: at 1, 1 - (1 - t) is not always t in floating point, and the default
+  // scenes must stay byte for byte what they were.
+  if (maxDistance < 1) bringNearer(objects, road, maxDistance);
   objects.sort((a, b) => a.t - b.t);
   return paintObjects(r, objects, road, rng);
 }
@@ -432,6 +450,19 @@ function placeObjects(rng: Rng, road: Road, S: number): SceneObject[] {
     objects.push({ kind: 'occluder', t, x, shape, colour });
   }
   return objects;
+}
+
+/**
+ * Moves every object from depth t to 1 - maxDistance (1 - t), keeping its offset from the road
+ * centre in road half-widths, so that it stays on the road, on the verge or across, as placed.
+ */
+function bringNearer(objects: SceneObject[], road: Road, maxDistance: number): void {
+  for (const o of objects) {
+    const t = 1 - maxDistance * (1 - o.t);
+    const across = (o.x - road.centre(o.t)) / road.halfWidth(o.t);
+    o.x = road.centre(t) + across * road.halfWidth(t);
+    o.t = t;
+  }
 }
 
 interface Painted {
