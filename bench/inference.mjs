@@ -42,6 +42,7 @@ for (const batch of batches) {
   predict(x); // warm-up: XNNPACK operators are created and weights packed on first use
   const tensorsBefore = tf.memory().numTensors;
   let iterations = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   // At least 3 iterations and minSeconds of work: batch 1 runs many times, batch 32 a few.
   while (iterations < 3 || performance.now() - t0 < minSeconds * 1000) {
@@ -49,11 +50,14 @@ for (const batch of batches) {
     iterations++;
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   results.push({
     batch,
     iterations,
     ms_per_batch: +((seconds * 1000) / iterations).toFixed(2),
     images_per_s: +((batch * iterations) / seconds).toFixed(1),
+    images_per_cpu_s: +((batch * iterations) / cpuSeconds).toFixed(1),
     tensor_leak: tf.memory().numTensors - tensorsBefore,
   });
   x.dispose();

@@ -24,6 +24,7 @@
 //                               [--out bench/results/profile.json]
 // Needs the built packages (npm run build).
 
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,8 +44,15 @@ const steps = Number(arg('steps', 5));
 const here = dirname(fileURLToPath(import.meta.url));
 const out = resolve(arg('out', resolve(here, 'results', 'profile.json')));
 
+const git = (...a) =>
+  spawnSync('git', a, { cwd: resolve(here, '..'), encoding: 'utf8' }).stdout?.trim();
+
 const info = await initBackend({ fallback: false });
 const { trunk, trainer, step, params } = createFineTuneStep({ alpha, size, batch });
+
+// One step before wrapping: kernels that graft registers on first use (the fused optimizer
+// step) exist by then and get wrapped too.
+await step();
 
 // ---- instrumentation ---------------------------------------------------------------------
 const engine = tf.engine();
@@ -338,6 +346,9 @@ const result = {
   )
     .slice(0, 20)
     .map((e) => ({ layer: e.key, ms: e.ms, calls: e.calls })),
+  by_layer_and_kernel: groupBy((r) => `${r.layer}: ${r.kernel} [${r.phase}]`)
+    .slice(0, 25)
+    .map((e) => ({ key: e.key, ms: e.ms, calls: e.calls })),
   top_kernels: groupBy((r) => `${r.kernel} [${r.phase}]`)
     .slice(0, 25)
     .map((e) => ({ kernel: e.key, ms: e.ms, calls: e.calls })),
@@ -347,6 +358,11 @@ const result = {
   ),
   tensors: tf.memory().numTensors,
   date: new Date().toISOString(),
+  // What was measured: the built packages may hold work not yet committed.
+  commit: git('rev-parse', 'HEAD'),
+  uncommitted_in_packages: (git('status', '--porcelain', '--', 'packages') ?? '')
+    .split('\n')
+    .filter(Boolean).length,
 };
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);

@@ -36,9 +36,14 @@ const { step, params, optimizerName } = createFineTuneStep({
 
 const losses = [await step()]; // warm-up: XNNPACK operator caches, first-use allocations
 const tensorsAfterWarmup = tf.memory().numTensors;
+// CPU time as well as wall time: on a machine shared with other work the wall time of a
+// single-threaded step stretches, its CPU time much less (see the docs' performance page).
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) losses.push(await step());
 const stepS = (performance.now() - t0) / 1000 / steps;
+const cpuUsed = process.cpuUsage(cpu0);
+const cpuStepS = (cpuUsed.user + cpuUsed.system) / 1e6 / steps;
 const tensorsAfter = tf.memory().numTensors;
 
 // Leak check (--leak-steps N): tensors, tfjs-tracked bytes and the WASM heap before and after
@@ -109,6 +114,8 @@ console.log(
     steps,
     step_s: +stepS.toFixed(4),
     images_per_s: +(batch / stepS).toFixed(2),
+    cpu_s_per_step: +cpuStepS.toFixed(4),
+    images_per_cpu_s: +(batch / cpuStepS).toFixed(2),
     loss_first: +losses[0].toFixed(4),
     loss_last: +losses[losses.length - 1].toFixed(4),
     ...(profile

@@ -65,9 +65,12 @@ function build() {
     ys = tf.cast(tf.greater(tf.randomUniform([batch, 4]), 0.5), 'float32');
   try {
     await model.trainOnBatch(xs, ys); // warm-up
+    const cpu0 = process.cpuUsage();
     const t = performance.now();
     for (let i = 0; i < steps; i++) await model.trainOnBatch(xs, ys);
     const dt = (performance.now() - t) / steps / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cdt = (cpu.user + cpu.system) / 1e6 / steps;
     console.log(
       JSON.stringify({
         peer: 'tfjs-layers',
@@ -78,6 +81,8 @@ function build() {
         params: model.countParams(),
         step_s: +dt.toFixed(4),
         images_per_s: +(batch / dt).toFixed(2),
+        cpu_s_per_step: +cdt.toFixed(4),
+        images_per_cpu_s: +(batch / cdt).toFixed(2),
         max_rss_mb: maxRssMb(),
       }),
     );
@@ -96,14 +101,18 @@ function infer(model) {
       y.dispose();
     };
     run(); // warm-up
+    const cpu0 = process.cpuUsage();
     const t = performance.now();
     for (let i = 0; i < steps; i++) run();
     const seconds = (performance.now() - t) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     results.push({
       batch: b,
       iterations: steps,
       ms_per_batch: +((seconds * 1000) / steps).toFixed(2),
       images_per_s: +((b * steps) / seconds).toFixed(1),
+      images_per_cpu_s: +((b * steps) / cpuSeconds).toFixed(1),
     });
     xs.dispose();
   }
