@@ -18,7 +18,7 @@
 //   scaling       two graft processes side by side, PyTorch 1 and 2 threads; bench/threads.mjs
 // Without --quick it then regenerates the tables of apps/docs/guides/guide/performance.md.
 // usage: node bench/run.mjs [--quick] [--only kernels,datasets,train_step,profile,matrix,
-//                                                  inference,demo,scaling]
+//                                                  inference,demo,scaling] [--merge]
 // (npm run bench builds first)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +33,9 @@ const quick = process.argv.includes('--quick');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? new Set(process.argv[onlyAt + 1].split(',')) : undefined;
 const want = (part) => !only || only.has(part);
+// --only ... --merge: replace those parts in bench/results/latest.json, keep the others, and
+// record in env.parts_rerun when and at which commit they were measured again.
+const merge = only !== undefined && process.argv.includes('--merge');
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const python = '/usr/bin/python3';
 const nodePath = { NODE_PATH: join(root, 'node_modules') };
@@ -107,19 +110,31 @@ const noTorch = {
   skipped: 'python3-torch not installed (apt-get install python3-torch python3-torchvision)',
 };
 
-const results = {
-  env: {
-    node: process.version,
-    cpus: os.cpus().length,
-    cpu_model: os.cpus()[0]?.model,
-    memory_gb: Math.round(os.totalmem() / 2 ** 30),
-    loadavg_before: os.loadavg().map((v) => +v.toFixed(2)),
-    date: new Date().toISOString(),
-    quick,
-    peak_rss_from: timeBin ? '/usr/bin/time %M' : 'process.resourceUsage().maxRSS in the child',
-    ...gitState(),
-  },
+const freshEnv = {
+  node: process.version,
+  cpus: os.cpus().length,
+  cpu_model: os.cpus()[0]?.model,
+  memory_gb: Math.round(os.totalmem() / 2 ** 30),
+  loadavg_before: os.loadavg().map((v) => +v.toFixed(2)),
+  date: new Date().toISOString(),
+  quick,
+  peak_rss_from: timeBin ? '/usr/bin/time %M' : 'process.resourceUsage().maxRSS in the child',
+  ...gitState(),
 };
+const latestPath = join(here, 'results', 'latest.json');
+const results = merge ? JSON.parse(readFileSync(latestPath, 'utf8')) : { env: freshEnv };
+if (merge) {
+  results.env.parts_rerun = [
+    ...(results.env.parts_rerun ?? []),
+    {
+      parts: [...only],
+      date: freshEnv.date,
+      commit: freshEnv.commit,
+      uncommitted_in_packages_and_bench: freshEnv.uncommitted_in_packages_and_bench,
+      loadavg_before: freshEnv.loadavg_before,
+    },
+  ];
+}
 
 // ---- kernels, datasets -----------------------------------------------------------------
 if (want('kernels')) {
@@ -238,7 +253,7 @@ for (const c of want('matrix') ? matrixConfigs : []) {
   }
   matrix.push(row);
 }
-results.train_matrix = matrix;
+if (want('matrix')) results.train_matrix = matrix;
 
 // ---- inference ---------------------------------------------------------------------------
 const inference = [];
@@ -294,11 +309,11 @@ for (const [alpha, size] of want('inference') ? inferenceConfigs : []) {
   }
   inference.push(row);
 }
-results.inference = inference;
+if (want('inference')) results.inference = inference;
 
 // ---- heads-only step: cached features vs recomputing the trunk ---------------------------
 const fc = results.datasets?.featureCache;
-if (fc) {
+if (fc && want('datasets')) {
   results.heads_only_step = {
     from: 'datasets.featureCache',
     trunk: fc.trunk,
@@ -324,9 +339,8 @@ const demo =
     { lastLine: false },
   );
 const summary = demo.lines?.find?.((l) => l.type === 'summary');
-results.demo = !demo
-  ? undefined
-  : demo.lines
+if (demo) {
+  results.demo = demo.lines
     ? {
         command: `node apps/cli/dist/bin.js demo --json ${demoArgs.join(' ')}`.trim(),
         wall_s: demo.wall_s,
@@ -337,6 +351,7 @@ results.demo = !demo
         progress: demo.lines.filter((l) => l.type === 'progress').length,
       }
     : demo;
+}
 
 // ---- using the second core ---------------------------------------------------------------
 // Can this machine scale the reference step past one core at all? Two independent graft
@@ -407,7 +422,9 @@ if (want('scaling')) {
 }
 
 // ---- ratios, all from this run -------------------------------------------------------------
-const ref = matrix.find((r) => r.config === '0.35/96/16');
+const matrixRows = results.train_matrix ?? [];
+const inferenceRows = results.inference ?? [];
+const ref = matrixRows.find((r) => r.config === '0.35/96/16');
 results.ratios = {
   train_step_graft_vs_pytorch_1_thread: ref?.ratios.graft_vs_pytorch_1_thread,
   train_step_graft_vs_pytorch_1_thread_cpu_time: ref?.ratios.graft_vs_pytorch_1_thread_cpu_time,
@@ -421,23 +438,29 @@ results.ratios = {
   graft_two_processes_vs_one: results.scaling?.graft_processes_speedup,
   pytorch_two_threads_vs_one: results.scaling?.pytorch_threads_speedup,
   per_config_graft_vs_pytorch_1_thread: Object.fromEntries(
-    matrix.map((r) => [r.config, r.ratios.graft_vs_pytorch_1_thread ?? null]),
+    matrixRows.map((r) => [r.config, r.ratios.graft_vs_pytorch_1_thread ?? null]),
   ),
   per_config_graft_vs_pytorch_1_thread_cpu_time: Object.fromEntries(
-    matrix.map((r) => [r.config, r.ratios.graft_vs_pytorch_1_thread_cpu_time ?? null]),
+    matrixRows.map((r) => [r.config, r.ratios.graft_vs_pytorch_1_thread_cpu_time ?? null]),
   ),
-  inference: Object.fromEntries(inference.map((r) => [r.config, r.ratios])),
+  inference: Object.fromEntries(inferenceRows.map((r) => [r.config, r.ratios])),
 };
-results.env.loadavg_after = os.loadavg().map((v) => +v.toFixed(2));
-results.env.total_wall_s = +((performance.now() - started) / 1000).toFixed(0);
+const loadAfter = os.loadavg().map((v) => +v.toFixed(2));
+const wallS = +((performance.now() - started) / 1000).toFixed(0);
+if (merge) {
+  Object.assign(results.env.parts_rerun.at(-1), { loadavg_after: loadAfter, wall_s: wallS });
+} else {
+  results.env.loadavg_after = loadAfter;
+  results.env.total_wall_s = wallS;
+}
 
 rmSync(scratch, { recursive: true, force: true });
 mkdirSync(join(here, 'results'), { recursive: true });
 const json = JSON.stringify(results, null, 2);
-const outName = only ? 'latest-only.json' : quick ? 'latest-quick.json' : 'latest.json';
+const outName = only && !merge ? 'latest-only.json' : quick ? 'latest-quick.json' : 'latest.json';
 writeFileSync(join(here, 'results', outName), `${json}\n`);
 console.log(json);
 // The docs' performance page shows these results: regenerate its tables.
-if (!quick && !only) {
+if (!quick && (!only || merge)) {
   spawnSync('node', [join(root, 'apps/docs/scripts/benchTables.mjs')], { stdio: 'inherit' });
 }
