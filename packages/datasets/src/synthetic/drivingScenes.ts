@@ -7,14 +7,34 @@ import { applyLighting } from './lighting';
 import { Raster, type Rgb } from './raster';
 import { jitter, jittered, pick } from './sampling';
 
-/** The four objects of the source notes' autonomous-driving example, in label order. */
+/**
+ * The four objects of the source notes' autonomous-driving example, in label order.
+ *
+ * @example
+ * ```ts
+ * const presence = multiLabel({ labels: drivingSceneObjects, pooling: 'max' }); // pedestrian, car, stopSign, trafficLight
+ * ```
+ */
 export const drivingSceneObjects = ['pedestrian', 'car', 'stopSign', 'trafficLight'] as const;
+/**
+ * The colours a lit traffic light shows, in class order.
+ *
+ * @example
+ * ```ts
+ * const lightColour = classification({ classes: trafficLightColours }); // red, yellow, green
+ * ```
+ */
 export const trafficLightColours = ['red', 'yellow', 'green'] as const;
 
 /**
  * The driving scenes' tasks: which objects are visible (multi-label, not softmax: several at
  * once), the colour of the visible traffic light (3-way classification, missing when no lit
  * lamp is visible), and how many cars are visible (regression, 0 to 3).
+ *
+ * @example
+ * ```ts
+ * const model = multiTaskModel({ backbone: pretrainedBackbone(), tasks: headsFor(drivingSceneTasks) });
+ * ```
  */
 export const drivingSceneTasks = {
   presence: { kind: 'multiLabel', labels: drivingSceneObjects },
@@ -22,8 +42,26 @@ export const drivingSceneTasks = {
   carCount: { kind: 'regression', outputs: 1 },
 } as const satisfies TaskSpecs;
 
+/**
+ * The names of the driving scenes' tasks: `presence`, `lightColour`, `carCount`.
+ *
+ * @example
+ * ```ts
+ * const task: DrivingSceneTask = 'carCount';
+ * drivingSceneTasks[task]; // { kind: 'regression', outputs: 1 }
+ * ```
+ */
 export type DrivingSceneTask = keyof typeof drivingSceneTasks;
 
+/**
+ * Options of {@link drivingScenes}: how many scenes, the seed, their size, and which share of
+ * each task's labels is blanked as missing.
+ *
+ * @example
+ * ```ts
+ * const options: DrivingScenesOptions = { count: 1200, seed: 1, size: 64, missing: { presence: 0.15, carCount: 0.2 } };
+ * ```
+ */
 export interface DrivingScenesOptions {
   /** Number of scenes. */
   count: number;
@@ -46,6 +84,16 @@ export interface DrivingScenesOptions {
   maxDistance?: number;
 }
 
+/**
+ * The dataset {@link drivingScenes} generates: an indexed dataset of road scenes with the
+ * driving tasks, that can also render straight into a batch buffer.
+ *
+ * @example
+ * ```ts
+ * const scenes: DrivingScenes = drivingScenes({ count: 500, seed: 1 });
+ * const { targets } = scenes.labelsAt(0); // { presence: [...], lightColour: ..., carCount: ... }
+ * ```
+ */
 export interface DrivingScenes extends IndexedDataset {
   readonly tasks: typeof drivingSceneTasks;
   /** Height = width of every scene. */
@@ -77,6 +125,12 @@ interface SceneTruth {
  *
  * Scene `i` is a pure function of `(seed, i)`: random access, streaming and any batch order
  * give the same bytes. About 8,000 64x64 scenes per second on one core.
+ *
+ * @example
+ * ```ts
+ * const scenes = drivingScenes({ count: 1200, seed: 1, size: 64, missing: { presence: 0.15, carCount: 0.2 } });
+ * const { train, validation, test } = stratifiedSplit(scenes, { fractions: { train: 0.7, validation: 0.15, test: 0.15 }, seed: 1 });
+ * ```
  */
 export function drivingScenes(options: DrivingScenesOptions): DrivingScenes {
   const { count, seed } = options;
