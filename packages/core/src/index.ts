@@ -135,6 +135,7 @@ export type { FitOptions, TrainerOptions } from './train/trainer';
 export { Trainer } from './train/trainer';
 export type { EpochLogs, Evaluation, History, StepLogs } from './train/trainingLogs';
 export type {
+  CallbackState,
   FitCursor,
   HostTensor,
   OptimizerState,

@@ -22,6 +22,7 @@ import type { TaskLossFunction, TrainableModel } from './trainableModel';
 import { applyPlan, type TrainablePlan } from './trainablePlan';
 import type { EpochLogs, Evaluation, History, StepLogs } from './trainingLogs';
 import {
+  type CallbackState,
   copyCursor,
   type FitCursor,
   newCursor,
@@ -147,6 +148,8 @@ export class Trainer {
   private sets: TrainableSets | undefined;
   private globalStep = 0;
   private cursor: FitCursor;
+  /** The running `fit`'s callbacks, whose state `state()` includes. */
+  private callbacks: readonly TrainerCallback[] = [];
 
   constructor(options: TrainerOptions) {
     const { model } = options;
@@ -206,6 +209,10 @@ export class Trainer {
    */
   state(): TrainingState {
     const strategy = this.strategy.state?.();
+    const callbacks = new Map<string, CallbackState>();
+    for (const cb of this.callbacks) {
+      if (cb.stateKey && cb.saveState) callbacks.set(cb.stateKey, cb.saveState());
+    }
     return {
       version: 1,
       globalStep: this.globalStep,
@@ -213,6 +220,7 @@ export class Trainer {
       params: readParams(this.everyParam()),
       optimizer: this.optimizer.readState(),
       ...(strategy !== undefined ? { strategy } : {}),
+      ...(callbacks.size > 0 ? { callbacks } : {}),
     };
   }
 
@@ -258,6 +266,7 @@ export class Trainer {
     }
     const totalSteps = (perEpoch ?? 0) * epochs;
     const callbacks = options.callbacks ?? [];
+    this.callbacks = callbacks;
     const resume = options.resumeFrom;
     if (resume) this.restoreState(resume);
     else this.cursor = newCursor(this.model.tasks.length);
@@ -275,6 +284,10 @@ export class Trainer {
       state: () => this.state(),
     };
     for (const cb of callbacks) await cb.onTrainBegin?.(control);
+    for (const cb of callbacks) {
+      const saved = cb.stateKey ? resume?.callbacks?.get(cb.stateKey) : undefined;
+      if (saved) cb.restoreState?.(saved);
+    }
     const cache = new FeatureCachePass(this.model, { ...this.featureCache, log: this.info });
     const firstEpoch = cursor.epoch;
     for (let epoch = firstEpoch; epoch < epochs && stopReason === undefined; epoch++) {

@@ -3,6 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/initBackend';
 import { isGraftError } from '../errors';
 import type { BatchSource } from './batch';
+import { earlyStopping } from './callbacks/earlyStopping';
 import type { TrainerCallback } from './callbacks/trainerCallback';
 import { type GradientStrategy, gradientsOfCombinedLoss, weightedSum } from './gradientStrategy';
 import { cosineSchedule } from './schedules';
@@ -121,6 +122,49 @@ describe('training state (save, restore, resume)', () => {
       expect(fresh.trainer.optimizer.stepCount).toBe(straight.trainer.optimizer.stepCount);
       // Nothing leaked: the only new tensors are the optimizer's restored moments.
       expect(tf.memory().numTensors).toBe(before + fresh.trainer.optimizer.stateTensorCount());
+    }
+  });
+
+  it('early stopping resumes with its best value, patience and best weights', async () => {
+    const validation = [tinyBatch({ size: 16, seed: 77 })];
+    const run = async (seed: number, stopAt?: number, resumeFrom?: TrainingState) => {
+      const { model, trainer } = setup(seed);
+      made.push(model, trainer);
+      let saved: TrainingState | undefined;
+      const history = await trainer.fit(source, {
+        epochs: 12,
+        validation,
+        ...(resumeFrom ? { resumeFrom } : {}),
+        callbacks: [
+          earlyStopping({ patience: 2, minDelta: 0.05 }),
+          {
+            onStepEnd(logs, control) {
+              if (logs.step === stopAt) {
+                saved = decodeTrainingState(encodeTrainingState(control.state()));
+                control.stop('interrupted');
+              }
+            },
+          },
+        ],
+      });
+      return { model, history, saved };
+    };
+    try {
+      const straight = await run(1);
+      // The run stops early and ends on its best epoch's weights, not its last.
+      expect(straight.history.stopReason).toMatch(/early stopping/);
+      const epochs = straight.history.epochs.length;
+      const stopAt = (epochs - 1) * BATCHES + 2;
+      const first = await run(1, stopAt);
+      expect(first.saved?.callbacks?.get('earlyStopping')?.tensors?.size).toBeGreaterThan(0);
+      const resumed = await run(42, undefined, first.saved);
+      expect(weightsOf(resumed.model)).toEqual(weightsOf(straight.model));
+      expect(numbers(resumed.history)).toEqual(numbers(straight.history));
+      expect(resumed.history.stopReason).toBe(straight.history.stopReason);
+    } finally {
+      tf.dispose(
+        validation.flatMap((b) => [b.x, ...Object.values(b.targets), ...Object.values(b.mask)]),
+      );
     }
   });
 

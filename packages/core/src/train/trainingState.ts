@@ -67,6 +67,22 @@ export interface TrainingState {
   readonly optimizer: OptimizerState;
   /** The gradient strategy's `state()`, when it has host state. */
   readonly strategy?: unknown;
+  /** Per `stateKey`, what stateful callbacks (early stopping) saved. */
+  readonly callbacks?: ReadonlyMap<string, CallbackState>;
+}
+
+/**
+ * What a stateful callback saves in a training state: plain JSON data and named tensors (early
+ * stopping's best weights).
+ *
+ * @example
+ * ```ts
+ * const saved: CallbackState | undefined = trainer.state().callbacks?.get('earlyStopping');
+ * ```
+ */
+export interface CallbackState {
+  readonly data?: unknown;
+  readonly tensors?: ReadonlyMap<string, HostTensor>;
 }
 
 /**
@@ -167,6 +183,8 @@ interface Header {
   cursor: FitCursor;
   updates: number;
   strategy?: unknown;
+  /** Per callback key, its JSON data (its tensors are `callback/<key>/<name>`). */
+  callbacks?: Record<string, unknown>;
   tensors: { key: string; shape: number[]; offset: number; length: number }[];
 }
 
@@ -195,6 +213,16 @@ export function encodeTrainingState(state: TrainingState): Uint8Array {
       add(`optimizer/${i}/${name}`, t);
     });
   }
+  const callbacks: Record<string, unknown> = {};
+  for (const [key, saved] of state.callbacks ?? []) {
+    if (key.includes('/')) {
+      throw new GraftError('INVALID_ARGUMENT', `A callback stateKey cannot contain "/": ${key}`, {
+        where: 'encodeTrainingState',
+      });
+    }
+    callbacks[key] = saved.data ?? null;
+    for (const [name, t] of saved.tensors ?? []) add(`callback/${key}/${name}`, t);
+  }
   const header: Header = {
     format: 'graft-training-state',
     version: 1,
@@ -202,6 +230,7 @@ export function encodeTrainingState(state: TrainingState): Uint8Array {
     cursor: state.cursor,
     updates: state.optimizer.updates,
     ...(state.strategy !== undefined ? { strategy: state.strategy } : {}),
+    ...(state.callbacks ? { callbacks } : {}),
     tensors,
   };
   const magic = new TextEncoder().encode(MAGIC);
@@ -262,6 +291,7 @@ export function decodeTrainingState(bytes: Uint8Array, where = 'training state')
   new Uint8Array(data.buffer).set(bytes.subarray(start, start + floats * 4));
   const params = new Map<string, HostTensor>();
   const slots = new Map<string, HostTensor[]>();
+  const callbackTensors = new Map<string, Map<string, HostTensor>>();
   for (const t of header.tensors) {
     if (t.offset + t.length > floats || t.shape.reduce((a, b) => a * b, 1) !== t.length) {
       throw bad(`Tensor "${t.key}" is truncated or has the wrong size`);
@@ -278,8 +308,21 @@ export function decodeTrainingState(bytes: Uint8Array, where = 'training state')
       const list = slots.get(name) ?? [];
       list[slot] = value;
       slots.set(name, list);
+    } else if (kind === 'callback' && rest.length >= 2) {
+      const key = rest[0] as string;
+      const tensors = callbackTensors.get(key) ?? new Map<string, HostTensor>();
+      tensors.set(rest.slice(1).join('/'), value);
+      callbackTensors.set(key, tensors);
     } else throw bad(`Unknown tensor "${t.key}"`);
   }
+  const callbacks = header.callbacks
+    ? new Map<string, CallbackState>(
+        Object.entries(header.callbacks).map(([key, data]) => {
+          const tensors = callbackTensors.get(key);
+          return [key, { ...(data !== null ? { data } : {}), ...(tensors ? { tensors } : {}) }];
+        }),
+      )
+    : undefined;
   return {
     version: 1,
     globalStep: header.globalStep,
@@ -287,6 +330,7 @@ export function decodeTrainingState(bytes: Uint8Array, where = 'training state')
     params,
     optimizer: { updates: header.updates, slots },
     ...(header.strategy !== undefined ? { strategy: header.strategy } : {}),
+    ...(callbacks ? { callbacks } : {}),
   };
 }
 

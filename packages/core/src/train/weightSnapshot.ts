@@ -36,6 +36,19 @@ export interface WeightSnapshot {
 export function snapshotParams(params: readonly Param[]): WeightSnapshot {
   const tensors = new Map<string, tf.Tensor>();
   for (const p of params) tensors.set(p.name, tf.keep(tf.clone(p.variable)));
+  return snapshotOf(tensors);
+}
+
+/** A snapshot holding saved host values (a checkpoint's), as `snapshotParams` would. */
+export function snapshotFromHost(
+  values: ReadonlyMap<string, { shape: readonly number[]; values: Float32Array }>,
+): WeightSnapshot {
+  const tensors = new Map<string, tf.Tensor>();
+  for (const [name, v] of values) tensors.set(name, tf.keep(tf.tensor(v.values, [...v.shape])));
+  return snapshotOf(tensors);
+}
+
+function snapshotOf(tensors: Map<string, tf.Tensor>): WeightSnapshot {
   return {
     tensors,
     read() {

@@ -1,4 +1,4 @@
-import type { WeightSnapshot } from '../weightSnapshot';
+import { snapshotFromHost, type WeightSnapshot } from '../weightSnapshot';
 import { defaultMode, improves, type Monitor, type MonitorMode, readMonitor } from './monitor';
 import type { TrainerCallback } from './trainerCallback';
 
@@ -47,6 +47,21 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): TrainerCallba
       best = Number.NaN;
       bestEpoch = -1;
       waited = 0;
+    },
+    // Best value, patience counter and best weights: a resumed run stops where this one would.
+    stateKey: 'earlyStopping',
+    saveState: () => ({
+      data: { best, bestEpoch, waited },
+      ...(bestWeights ? { tensors: bestWeights.read() } : {}),
+    }),
+    restoreState(state) {
+      ({ best, bestEpoch, waited } = state.data as {
+        best: number;
+        bestEpoch: number;
+        waited: number;
+      });
+      bestWeights?.dispose();
+      bestWeights = state.tensors ? snapshotFromHost(state.tensors) : undefined;
     },
     onEpochEnd(logs, control) {
       const value = readMonitor(monitor, logs, 'earlyStopping');

@@ -1,6 +1,6 @@
 import type { Param } from '../../nn/param';
 import type { EpochLogs, History, StepLogs } from '../trainingLogs';
-import type { TrainingState } from '../trainingState';
+import type { CallbackState, TrainingState } from '../trainingState';
 import type { WeightSnapshot } from '../weightSnapshot';
 
 /**
@@ -47,4 +47,12 @@ export interface TrainerCallback {
   onStepEnd?(logs: StepLogs, control: TrainingControl): void | Promise<void>;
   onEpochEnd?(logs: EpochLogs, control: TrainingControl): void | Promise<void>;
   onTrainEnd?(history: History, control: TrainingControl): void | Promise<void>;
+  /**
+   * A callback whose decisions depend on earlier epochs (early stopping's best value and
+   * weights) saves that in the training state under this key, so a resumed run decides alike.
+   */
+  readonly stateKey?: string;
+  saveState?(): CallbackState;
+  /** Called after `onTrainBegin` when `fit` resumes, with what `saveState` returned. */
+  restoreState?(state: CallbackState): void;
 }
