@@ -4,30 +4,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, undocumentedExports } from './apiDocs';
-import pending from './apiDocs.pending.json';
 
 const root = repoRoot(fileURLToPath(import.meta.url));
 const packages = ['core', 'datasets', 'heads', 'freeze'] as const;
 // The main classes whose public methods are checked too.
 const methodsOf = ['Trainer'];
 
-// apiDocs.pending.json lists the exports still waiting for their example; it may only shrink.
-// A new export without one fails here, and so does a documented export still on the list
-// (take it off).
 describe('API docs: every public export has a doc comment with an @example', () => {
   for (const pkg of packages) {
     it(`@graft/${pkg}`, () => {
-      const offenders = undocumentedExports(root, [pkg], { methods: methodsOf });
-      const waiting = new Set<string>((pending as Record<string, string[]>)[pkg] ?? []);
-      const fresh = offenders
-        .filter((o) => !waiting.has(o.name))
-        .map(
-          (o) =>
-            `${o.name} (${o.file}: no ${o.missing === 'comment' ? 'doc comment' : '@example'})`,
-        );
-      expect(fresh, `@graft/${pkg} exports without a doc comment with an @example`).toEqual([]);
-      const stillListed = [...waiting].filter((n) => !offenders.some((o) => o.name === n));
-      expect(stillListed, `documented now: remove from apiDocs.pending.json (${pkg})`).toEqual([]);
+      const offenders = undocumentedExports(root, [pkg], { methods: methodsOf }).map(
+        (o) => `${o.name} (${o.file}: no ${o.missing === 'comment' ? 'doc comment' : '@example'})`,
+      );
+      expect(offenders, `@graft/${pkg} exports without a doc comment with an @example`).toEqual([]);
     });
   }
 });
