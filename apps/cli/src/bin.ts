@@ -1,9 +1,10 @@
 #!/usr/bin/env node
+import { errorOutput, isVerbose, withoutVerbose } from './errorOutput';
 import { main } from './main';
+import { EXIT_CODES } from './run/interrupts';
 
-main(process.argv).catch((e: unknown) => {
-  // GraftErrors carry a message written for people; anything else is a bug worth a stack.
-  const err = e as { name?: string; message?: string; stack?: string };
-  console.error(err?.name === 'GraftError' ? `graft: ${err.message}` : (err?.stack ?? String(e)));
-  process.exitCode = 1;
+const verbose = isVerbose(process.argv, process.env);
+main(withoutVerbose(process.argv)).catch((e: unknown) => {
+  console.error(errorOutput(e, { verbose }));
+  process.exitCode = EXIT_CODES.error;
 });

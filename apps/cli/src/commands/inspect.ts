@@ -18,7 +18,7 @@ import type { TrainConfig } from '../config/trainConfig';
 import { freezePolicy } from '../pipeline/model';
 
 export interface InspectOptions {
-  /** A model.json, a run directory, or `shipped` (the backbone inside @graft/core). */
+  /** A model.json (path or http(s) URL), a run directory, or `shipped` (the backbone inside @graft/core). */
   model: string;
   /** `ruleOfThumb`, `headsOnly`, `all`, `bnOnly`, `fineTune`, `discriminative`, `lastBlocks:N`, `gradual:N`. */
   policy: string;
@@ -206,6 +206,11 @@ async function load(source: string): Promise<Loaded> {
     const trunk = pretrainedBackbone();
     return { trunk, params: trunk.params, heads: [], dispose: () => trunk.dispose() };
   }
+  if (/^https?:\/\//i.test(source)) {
+    // A model.json served over HTTP: a backbone, as `backbone.source` in a config takes it.
+    const trunk = await loadBackbone(source);
+    return { trunk, params: trunk.params, heads: [], dispose: () => trunk.dispose() };
+  }
   const path = source.endsWith('.json') ? source : join(source, 'model.json');
   const exists = await access(path).then(
     () => true,
@@ -213,8 +218,8 @@ async function load(source: string): Promise<Loaded> {
   );
   if (!exists) {
     throw new GraftError('MODEL_NOT_FOUND', `No model.json at ${path}`, {
-      where: source,
-      hint: 'Pass a TF.js model.json, a run directory, or `shipped`.',
+      ...(path === source ? {} : { where: source }),
+      hint: 'Pass a TF.js model.json (path or URL), a run directory, or `shipped`.',
     });
   }
   const sidecar = await access(join(path, '..', 'graft.json')).then(

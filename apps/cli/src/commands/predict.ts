@@ -44,7 +44,7 @@ export async function runPredict(options: PredictOptions): Promise<Prediction[]>
       try {
         bytes = new Uint8Array(await readFile(image));
       } catch (cause) {
-        throw new GraftError('DATASET_FILE_NOT_FOUND', `Cannot read image ${image}`, {
+        throw new GraftError('DATASET_FILE_NOT_FOUND', 'Cannot read the image', {
           where: image,
           hint: 'Pass paths to PNG or JPEG files.',
           cause,

@@ -106,6 +106,10 @@ describe('idx (MNIST format)', () => {
     expect(await failure(idx({ images: nowhere, labels }), 'DATASET_FILE_NOT_FOUND')).toContain(
       nowhere,
     );
+    // The labels file passed as the images (swapped paths).
+    expect(await failure(idx({ images: labels, labels }), 'DATASET_FORMAT_INVALID')).toContain(
+      `IDX file holds one value per item (dims [4]), not images (${labels}). Is it a labels file?`,
+    );
     const empty = writeFile(join(dir, 'empty'), idxBytes([0, 4, 3], []));
     await failure(idx({ images: empty }), 'DATASET_EMPTY');
   });

@@ -57,6 +57,18 @@ export async function idx(options: IdxOptions): Promise<IndexedDataset> {
   const classes = options.classes ?? ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
   const images = await openByteSource(options.images);
   const header = await readHeader(images);
+  // A 1-D file holds one number per item: a labels file given as the images (an easy swap).
+  // Caught here, it is one clear line; later it surfaces as a shapeless input deep in a transform.
+  if (header.dims.length < 2) {
+    throw new GraftError(
+      'DATASET_FORMAT_INVALID',
+      `IDX file holds one value per item (dims [${header.dims.join(', ')}]), not images`,
+      {
+        where: images.path,
+        hint: 'Is it a labels file? Pass the images file (e.g. train-images-idx3-ubyte) as images.',
+      },
+    );
+  }
   const count = header.dims[0] as number;
   const type = TYPES[header.type] as { name: string; bytes: number };
   const itemShape = header.dims.length === 3 ? [...header.dims.slice(1), 1] : header.dims.slice(1);
