@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GraftError } from '../errors';
+import { fuseBatchNormRelu } from '../nn/batchNormActivation';
 import type { BlockInfo } from '../nn/blockNetwork';
 import type { AnyLayer, ApplyOptions, Layer, Shape } from '../nn/module';
 import type { Param } from '../nn/param';
@@ -114,6 +115,7 @@ class GraphBackbone implements Backbone {
       for (const input of node.inputs) readers.set(input, (readers.get(input) ?? 0) + 1);
     }
     const kept = new Set(targets.values());
+    const fused = this.fusedPairs(needed, readers, kept);
     return tf.tidy(() => {
       const values = new Map<string, tf.Tensor>([[this.inputName, x]]);
       const release = (name: string) => {
@@ -127,10 +129,14 @@ class GraphBackbone implements Backbone {
         const name = node.layer.name;
         if (!needed.has(name)) continue;
         const inputs = node.inputs.map((i) => values.get(i) as tf.Tensor);
-        const y = takesList(node)
-          ? (node.layer as Layer<tf.Tensor[]>).apply(inputs, options)
-          : (node.layer as Layer<tf.Tensor>).apply(inputs[0] as tf.Tensor, options);
-        values.set(name, y);
+        const pair = fused.get(name);
+        // A ReLU fused into the batch norm before it: its value is already there.
+        if (pair && pair.next === undefined) continue;
+        let y: tf.Tensor;
+        if (pair) y = pair.run(inputs[0] as tf.Tensor, options);
+        else if (takesList(node)) y = (node.layer as Layer<tf.Tensor[]>).apply(inputs, options);
+        else y = (node.layer as Layer<tf.Tensor>).apply(inputs[0] as tf.Tensor, options);
+        values.set(pair?.next ?? name, y);
         for (const input of node.inputs) {
           const left = (readers.get(input) ?? 0) - 1;
           readers.set(input, left);
@@ -141,6 +147,34 @@ class GraphBackbone implements Backbone {
       for (const [name, layerName] of targets) out[name] = values.get(layerName) as tf.Tensor;
       return out;
     });
+  }
+
+  /**
+   * Batch norms to run fused with the ReLU after them (see fuseBatchNormRelu): where the ReLU
+   * is the only reader of the batch norm's output and nobody asked for that output. Keyed by
+   * the batch norm (with `next`, the ReLU whose value it produces) and by the ReLU (which is
+   * then skipped).
+   */
+  private fusedPairs(
+    needed: ReadonlySet<string>,
+    readers: ReadonlyMap<string, number>,
+    kept: ReadonlySet<string>,
+  ): Map<string, { next?: string; run: (x: tf.Tensor, options: ApplyOptions) => tf.Tensor }> {
+    const pairs = new Map<
+      string,
+      { next?: string; run: (x: tf.Tensor, options: ApplyOptions) => tf.Tensor }
+    >();
+    for (const node of this.nodes) {
+      const [input, ...more] = node.inputs;
+      if (!needed.has(node.layer.name) || input === undefined || more.length > 0) continue;
+      const bn = this.byName.get(input);
+      if (!bn || kept.has(input) || readers.get(input) !== 1) continue;
+      const run = fuseBatchNormRelu(bn.layer as Layer, node.layer as Layer);
+      if (!run) continue;
+      pairs.set(input, { next: node.layer.name, run });
+      pairs.set(node.layer.name, { run });
+    }
+    return pairs;
   }
 
   layer(name: string): AnyLayer {

@@ -3,6 +3,7 @@ import { GraftError } from '../errors';
 import { batchNormTraining } from './batchNormTraining';
 import type { ApplyOptions, Layer, Shape } from './module';
 import { createParam, type Param } from './param';
+import { clippedRelu } from './relu';
 
 /**
  * Options of {@link BatchNorm}: name, block, channels, momentum and epsilon.
@@ -96,7 +97,12 @@ export class BatchNorm implements Layer {
     return [this.gamma, this.beta, this.movingMean, this.movingVariance];
   }
 
-  apply(x: tf.Tensor, options: ApplyOptions): tf.Tensor {
+  /**
+   * Normalises x. With `relu` (`{}` a ReLU, `{ maxValue }` a clipped one) also applies that
+   * activation, fused into the batch-norm kernel when training on wasm: see
+   * {@link fuseBatchNormRelu}, which Block uses for a BatchNorm followed by a ReLU.
+   */
+  apply(x: tf.Tensor, options: ApplyOptions, relu?: { maxValue?: number }): tf.Tensor {
     if (x.rank < 2 || x.shape[x.rank - 1] !== this.config.channels) {
       throw new GraftError(
         'SHAPE_MISMATCH',
@@ -114,6 +120,7 @@ export class BatchNorm implements Layer {
         movingVariance: this.movingVariance.variable,
         momentum: this.config.momentum,
         epsilon: this.config.epsilon,
+        ...(relu ? { relu } : {}),
       });
     }
     // Inference: y = x * scale + shift with per-channel scale and shift, two full-size ops.
@@ -125,7 +132,10 @@ export class BatchNorm implements Layer {
         tf.rsqrt(tf.add(this.movingVariance.variable, this.config.epsilon)),
       );
       const shift = tf.sub(this.beta.variable, tf.mul(this.movingMean.variable, scale));
-      return tf.add(tf.mul(x, scale), shift);
+      const y = tf.add(tf.mul(x, scale), shift);
+      if (!relu) return y;
+      // The same ops as the ReLU layers (relu.ts, activation.ts) apply.
+      return relu.maxValue === undefined ? tf.relu(y) : clippedRelu(y, relu.maxValue);
     });
   }
 
