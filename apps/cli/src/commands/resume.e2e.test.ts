@@ -61,7 +61,7 @@ function trainUntilCheckpoint(
   });
 }
 
-/** 48 small PNGs and a CSV with missing labels; six epochs of nine steps. */
+/** 48 small PNGs and a CSV with missing labels; four epochs of nine steps. */
 function writeFixture(dir: string): void {
   mkdirSync(join(dir, 'img'), { recursive: true });
   const rows = ['image,red,blue,shape,size'];
@@ -83,7 +83,8 @@ function writeFixture(dir: string): void {
   }
   writeFileSync(join(dir, 'labels.csv'), `${rows.join('\n')}\n`);
   // Every kind of state a resume must carry: trunk blocks and their batch-norm statistics
-  // training, DWA's loss history, Adam's moments, warm-up + cosine, seeded augmentation.
+  // training, DWA's loss history, Adam's moments, warm-up + cosine, seeded augmentation, early
+  // stopping's best weights.
   writeFileSync(
     join(dir, 'graft.yaml'),
     `data: { adapter: manifest, path: labels.csv }
@@ -96,7 +97,8 @@ freeze: { policy: lastBlocks, n: 2 }
 weighting: dwa
 schedule: { name: cosine, warmupEpochs: 1 }
 augment: { flip: true }
-epochs: 6
+earlyStopping: { patience: 2 }
+epochs: 4
 batchSize: 4
 output: run
 `,
