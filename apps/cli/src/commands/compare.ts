@@ -196,7 +196,12 @@ export async function runCompare(
       }
       const first = results[0] as RunResult;
       const metrics: Record<string, Stat> = {};
-      for (const t of spec.tasks) metrics[t] = stat(results.map((r) => r.metrics[t] as number));
+      for (const t of spec.tasks) {
+        metrics[t] = stat(
+          results.map((r) => r.metrics[t] as number),
+          results.map((r) => r.sampleErrors[t] as number),
+        );
+      }
       const sameAs = results.every((r) => r.reused) ? firstRow.get(first.key) : undefined;
       return {
         label,

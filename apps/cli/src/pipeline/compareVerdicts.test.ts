@@ -31,6 +31,14 @@ describe('stat and difference', () => {
     expect(difference('t', one(Number.NaN), one(0.7), 0.01).effect).toBe('undefined');
   });
 
+  it("widens the tolerance by the validation split's sampling error", () => {
+    // Sampling errors 0.03 and 0.04: the difference's is 0.05, the tolerance 0.1.
+    const d = difference('t', stat([0.8], [0.03]), stat([0.72], [0.04]), 0.01);
+    expect(d.tolerance).toBeCloseTo(0.1, 12);
+    expect(d.effect).toBe('none');
+    expect(difference('t', stat([0.83], [0.03]), stat([0.72], [0.04]), 0.01).effect).toBe('helps');
+  });
+
   it('with several seeds, widens the tolerance to two standard errors', () => {
     // sd 0.1 over 2 seeds each: standard error of the difference 0.1, tolerance 0.2.
     const a = stat([0.8, 0.8 + Math.SQRT2 * 0.1]);

@@ -1,8 +1,10 @@
 /**
  * `graft compare`'s verdicts: sentences computed from the runs' numbers, never written by
  * hand. Every metric compared here is "higher is better" (mean ROC-AUC, accuracy, R²), and a
- * difference counts only when it exceeds a tolerance: at least `minDelta`, and with several
- * seeds about two standard errors of the difference, so seed noise is not read as an effect.
+ * difference counts only when it exceeds a tolerance: at least `minDelta`, and about two
+ * standard errors of the difference, combining what is known of the noise — the spread over
+ * seeds (with several) and the validation split's sampling error (from its counts, for AUC
+ * and accuracy) — so noise is not read as an effect.
  */
 
 export type TaskKind = 'multiLabel' | 'classification' | 'regression';
@@ -22,6 +24,11 @@ export interface Stat {
   sd: number;
   n: number;
   values: number[];
+  /**
+   * Standard error of the metric from the validation split's size (mean over the seeds'
+   * runs; they share the split); NaN when unknown (R², or too few labels).
+   */
+  sampleError: number;
 }
 
 export type Effect = 'helps' | 'hurts' | 'none' | 'undefined';
@@ -38,23 +45,30 @@ export function keyMetricName(kind: TaskKind): string {
   return kind === 'multiLabel' ? 'AUC' : kind === 'classification' ? 'accuracy' : 'R²';
 }
 
-export function stat(values: readonly number[]): Stat {
+const meanOf = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+export function stat(values: readonly number[], sampleErrors: readonly number[] = []): Stat {
   const defined = values.filter(Number.isFinite);
+  const errors = sampleErrors.filter(Number.isFinite);
+  const sampleError = errors.length > 0 ? meanOf(errors) : Number.NaN;
   const n = defined.length;
-  if (n === 0) return { mean: Number.NaN, sd: 0, n: 0, values: [...values] };
-  const mean = defined.reduce((a, b) => a + b, 0) / n;
+  if (n === 0) return { mean: Number.NaN, sd: 0, n: 0, values: [...values], sampleError };
+  const mean = meanOf(defined);
   const sd = n > 1 ? Math.sqrt(defined.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, sd, n, values: [...values] };
+  return { mean, sd, n, values: [...values], sampleError };
 }
 
 /** Whether `a` beats `b` by more than the noise allows. */
 export function difference(task: string, a: Stat, b: Stat, minDelta: number): Difference {
   const delta = a.mean - b.mean;
-  const standardError =
-    a.n > 1 && b.n > 1 ? Math.sqrt(a.sd ** 2 / a.n + b.sd ** 2 / b.n) : Number.NaN;
-  const tolerance = Number.isFinite(standardError)
-    ? Math.max(minDelta, 2 * standardError)
-    : minDelta;
+  const seeds = a.n > 1 && b.n > 1 ? a.sd ** 2 / a.n + b.sd ** 2 / b.n : 0;
+  // Independent errors for two runs on one split overstate the noise of a paired
+  // comparison: a conservative bar, which is the side to err on before calling an effect.
+  const sampling =
+    Number.isFinite(a.sampleError) && Number.isFinite(b.sampleError)
+      ? a.sampleError ** 2 + b.sampleError ** 2
+      : 0;
+  const tolerance = Math.max(minDelta, 2 * Math.sqrt(seeds + sampling));
   const effect: Effect = !Number.isFinite(delta)
     ? 'undefined'
     : delta > tolerance
@@ -140,14 +154,25 @@ export function transferVerdict(
     const shrinking = tasks.filter((t) => {
       const a = differences.find((d) => d.task === t.task && d.fraction === first.fraction);
       const b = differences.find((d) => d.task === t.task && d.fraction === last.fraction);
-      return a && b && Number.isFinite(a.delta) && Number.isFinite(b.delta) && a.delta > b.delta;
+      // Shrinking by more than the noise of either difference, not by a hair.
+      return (
+        a &&
+        b &&
+        Number.isFinite(a.delta) &&
+        Number.isFinite(b.delta) &&
+        a.delta - b.delta > Math.max(a.tolerance, b.tolerance)
+      );
     });
     const anyHelp = differences.some((d) => d.effect === 'helps');
     if (anyHelp && shrinking.length > tasks.length / 2) {
       lines.push(
         `the gain is largest with the least data (${shrinking.length} of ${tasks.length} tasks), as the rule of thumb expects: with more data, retraining more of the trunk (or from scratch) closes the gap`,
       );
-    } else if (!anyHelp) {
+    } else if (anyHelp) {
+      lines.push(
+        `the gain does not clearly shrink as the training set grows (up to ${last.trainExamples} examples): at this size the pre-trained features still pay`,
+      );
+    } else {
       lines.push(
         'transfer does not clearly help here at any fraction: the pre-training task may not share low-level features with this data, or the data is enough to learn them from scratch',
       );

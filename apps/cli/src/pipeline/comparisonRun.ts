@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../config/trainConfig';
 import type { TaskKind } from './compareVerdicts';
 import { prepareSplits, type Splits } from './data';
+import { keyMetricStandardError } from './metricErrors';
 import {
   configuredHeads,
   freezePolicy,
@@ -35,6 +36,8 @@ export interface RunSpec {
 export interface RunResult {
   /** Per task: the key metric on the validation split (NaN when undefined there). */
   metrics: Record<string, number>;
+  /** Per task: the metric's standard error from the validation counts (NaN for R²). */
+  sampleErrors: Record<string, number>;
   /** The plan the policy produced (`ruleOfThumb -> headsOnly`). */
   plan: string;
   trainExamples: number;
@@ -225,6 +228,9 @@ export function comparisonRunner(options: ComparisonRunnerOptions): ComparisonRu
         trained += 1;
         const result: RunResult = {
           metrics: Object.fromEntries(spec.tasks.map((t) => [t, keyMetric(report, t)])),
+          sampleErrors: Object.fromEntries(
+            spec.tasks.map((t) => [t, keyMetricStandardError(report, t)]),
+          ),
           plan: plan.policy,
           trainExamples: count,
           labelled,
