@@ -12,8 +12,9 @@ import type { Param } from './param';
 export type Shape = readonly number[];
 
 /**
- * How a module runs: training mode (batch statistics, dropout) or inference mode, and, for
- * dropout, the step that seeds its masks.
+ * How a module runs: training mode (batch statistics, dropout) or inference mode, and
+ * optionally a batch-norm mode per layer (how a freeze plan keeps frozen layers on their
+ * moving statistics while the rest trains).
  *
  * @example
  * ```ts

@@ -38,8 +38,11 @@ export interface Batch {
  *
  * @example
  * ```ts
- * async function* stream(): BatchStream { for (const b of batches) yield b; }
- * await trainer.fit(stream(), { epochs: 1 });
+ * async function* stream(): AsyncGenerator<Batch> {
+ *   for (const b of batches) yield b;
+ * }
+ * const once: BatchStream = stream(); // a stream is read once: fine for one epoch
+ * await trainer.fit(once, { epochs: 1 });
  * ```
  */
 export type BatchStream = Iterable<Batch> | AsyncIterable<Batch>;
