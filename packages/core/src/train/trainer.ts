@@ -272,11 +272,13 @@ export class Trainer {
     else this.cursor = newCursor(this.model.tasks.length);
     const cursor = this.cursor;
     const history: History = { epochs: cursor.history };
-    let stopReason: string | undefined;
+    // A run that a callback had stopped (early stopping) stays stopped when resumed.
+    let stopReason: string | undefined = resume?.cursor.stopReason;
     const everything = this.everyParam();
     const control: TrainingControl = {
       stop: (reason) => {
         stopReason ??= reason;
+        cursor.stopReason ??= reason;
       },
       snapshot: () => snapshotParams(everything),
       restore: (snapshot) => restoreParams(everything, snapshot),

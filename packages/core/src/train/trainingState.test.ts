@@ -127,7 +127,12 @@ describe('training state (save, restore, resume)', () => {
 
   it('early stopping resumes with its best value, patience and best weights', async () => {
     const validation = [tinyBatch({ size: 16, seed: 77 })];
-    const run = async (seed: number, stopAt?: number, resumeFrom?: TrainingState) => {
+    const run = async (
+      seed: number,
+      stopAt?: number,
+      resumeFrom?: TrainingState,
+      saveAtEpoch?: number,
+    ) => {
       const { model, trainer } = setup(seed);
       made.push(model, trainer);
       let saved: TrainingState | undefined;
@@ -138,6 +143,9 @@ describe('training state (save, restore, resume)', () => {
         callbacks: [
           earlyStopping({ patience: 2, minDelta: 0.05 }),
           {
+            onEpochEnd(logs, control) {
+              if (logs.epoch === saveAtEpoch) saved = control.state();
+            },
             onStepEnd(logs, control) {
               if (logs.step === stopAt) {
                 saved = decodeTrainingState(encodeTrainingState(control.state()));
@@ -161,6 +169,13 @@ describe('training state (save, restore, resume)', () => {
       expect(weightsOf(resumed.model)).toEqual(weightsOf(straight.model));
       expect(numbers(resumed.history)).toEqual(numbers(straight.history));
       expect(resumed.history.stopReason).toBe(straight.history.stopReason);
+      // Saved after early stopping decided to stop (a run killed while writing its model):
+      // the resumed run trains no further and ends on the same weights.
+      const decided = await run(1, undefined, undefined, epochs - 1);
+      expect(decided.saved?.cursor.stopReason).toBe(straight.history.stopReason);
+      const after = await run(43, undefined, decided.saved);
+      expect(after.history.epochs).toHaveLength(epochs);
+      expect(weightsOf(after.model)).toEqual(weightsOf(straight.model));
     } finally {
       tf.dispose(
         validation.flatMap((b) => [b.x, ...Object.values(b.targets), ...Object.values(b.mask)]),

@@ -40,6 +40,8 @@ export interface FitCursor {
   learningRate: number;
   /** Logs of the finished epochs. */
   history: EpochLogs[];
+  /** Set once a callback has stopped the run; a resumed run then trains no further. */
+  stopReason?: string;
 }
 
 /**
