@@ -70,6 +70,13 @@ export interface TrainResult {
  */
 export async function runTrain(options: TrainOptions, reporter: Reporter): Promise<TrainResult> {
   const started = performance.now();
+  const resume = Boolean(options.resume);
+  if (resume && options.force) {
+    throw new GraftError('INVALID_ARGUMENT', '--resume and --force contradict each other', {
+      where: 'graft train',
+      hint: '--resume continues the interrupted run; --force throws it away and starts again.',
+    });
+  }
   const config = await loadConfig(options.config, options.set);
   const baseDir = dirname(resolve(options.config));
   // Before any tensor exists: tensors belong to the backend they were made on.
@@ -100,13 +107,6 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
   const rows = plan.explain();
 
   // Everything checked: the run directory now exists, and every line also goes to run.log.
-  const resume = Boolean(options.resume);
-  if (resume && options.force) {
-    throw new GraftError('INVALID_ARGUMENT', '--resume and --force contradict each other', {
-      where: 'graft train',
-      hint: '--resume continues the interrupted run; --force throws it away and starts again.',
-    });
-  }
   const usedConfig = withAbsolutePaths(config, baseDir);
   const run = await createRunDirectory(config.output, { force: options.force, resume });
   const log: Reporter = {
