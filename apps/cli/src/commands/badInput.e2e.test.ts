@@ -238,7 +238,8 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
     {
       name: 'a corrupt image in the dataset (met while training)',
       args: ['train', 'pets.yaml', '--set', 'data.path=corrupt'],
-      error: /^graft: Not a PNG or JPEG image \(.*corrupt\/dog\/broken\.png\)\. /,
+      error:
+        /^graft: Not a PNG or JPEG image \(.*corrupt\/dog\/broken\.png\)\. .*data\.skipInvalid: true/,
     },
     {
       name: 'data whose classes differ from the config',
@@ -325,6 +326,17 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
     expect(lines[0]).toMatch(error);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(listing(dir)).toEqual(before);
+  });
+
+  it('the corrupt image with data.skipInvalid: true is left out before training; the rest trains', async () => {
+    const r = await graft(
+      ['train', 'pets.yaml', '--set', 'data.path=corrupt', '--set', 'data.skipInvalid=true'],
+      dir,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^data: 16 examples /m); // 17 files, one of them not an image
+    rmSync(join(dir, 'out'), { recursive: true });
   });
 
   it('--verbose, GRAFT_DEBUG=1 or DEBUG=graft add the stack and its causes after that line', async () => {

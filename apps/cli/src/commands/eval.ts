@@ -159,8 +159,15 @@ async function evalDataset(options: EvalOptions, model: GraftModel): Promise<Ind
         adapter: 'imageFolder',
         path: options.data,
         task: model.tasks.find((t) => t.kind === 'classification')?.name ?? 'class',
+        skipInvalid: false,
       }
-    : { adapter: 'manifest', path: options.data, imageColumn: 'image', missing: MISSING };
+    : {
+        adapter: 'manifest',
+        path: options.data,
+        imageColumn: 'image',
+        missing: MISSING,
+        skipInvalid: false,
+      };
   const dataset = await loadDataset(data, tasks, { seed: 0 });
   return mapExamples(dataset, inputTransforms(spec));
 }

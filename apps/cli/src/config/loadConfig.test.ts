@@ -36,6 +36,7 @@ describe('train config', () => {
       path: 'labels.csv',
       imageColumn: 'image',
       missing: ['', '?', 'NA', 'null'],
+      skipInvalid: false,
     });
     expect(c.tasks.car).toMatchObject({ head: { hidden: [], dropout: 0 } });
   });

@@ -13,6 +13,7 @@ data:
   #   path: data/labels.csv        # CSV or JSONL; image paths relative to it
   #   imageColumn: image
   #   missing: ["", "?", "NA", "null"]
+  #   skipInvalid: false           # true: leave out unreadable images (found before training)
   # or one sub-folder per class:  { adapter: imageFolder, path: data/images }
   # or MNIST files:               { adapter: idx, images: train-images-idx3-ubyte, labels: train-labels-idx1-ubyte }
   adapter: drivingScenes

@@ -12,6 +12,12 @@ const name = z
 
 const missingMarkers = z.array(z.string()).default(['', '?', 'NA', 'null']);
 
+/**
+ * Leave out images that cannot be read or decoded instead of stopping at the first one (every
+ * image is then read once up front, so a bad file is found before training, not mid-run).
+ */
+const skipInvalid = z.boolean().default(false);
+
 const manifestData = z
   .object({
     adapter: z.literal('manifest'),
@@ -19,6 +25,7 @@ const manifestData = z
     path: z.string().min(1),
     imageColumn: z.string().default('image'),
     missing: missingMarkers,
+    skipInvalid,
   })
   .strict();
 
@@ -28,6 +35,7 @@ const imageFolderData = z
     /** One sub-folder per class; becomes a classification task named `task`. */
     path: z.string().min(1),
     task: name.default('class'),
+    skipInvalid,
   })
   .strict();
 

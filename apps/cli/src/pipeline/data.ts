@@ -82,12 +82,13 @@ export async function loadDataset(
         tasks: manifestTasks(tasks),
         imageColumn: data.imageColumn,
         missing: data.missing,
+        skipInvalid: data.skipInvalid,
       });
     }
     case 'imageFolder': {
       const path = at(data.path);
       await mustExist(path, 'data.path');
-      return imageFolder(path, { task: data.task });
+      return imageFolder(path, { task: data.task, skipInvalid: data.skipInvalid });
     }
     case 'idx': {
       const images = at(data.images);

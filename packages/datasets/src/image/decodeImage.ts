@@ -47,7 +47,7 @@ export async function decodeImage(
   if (!format) {
     throw new GraftError('DATASET_IMAGE_CORRUPT', 'Not a PNG or JPEG image', {
       where,
-      hint: 'Convert the image to PNG or JPEG, or pass skipInvalid to leave it out.',
+      hint: 'Convert the image to PNG or JPEG, or leave it out with skipInvalid (in a graft config: data.skipInvalid: true).',
     });
   }
   let rgba: { data: Uint8Array | Uint8ClampedArray; width: number; height: number };
@@ -56,7 +56,7 @@ export async function decodeImage(
   } catch (cause) {
     throw new GraftError('DATASET_IMAGE_CORRUPT', `Cannot decode ${format.toUpperCase()} image`, {
       where,
-      hint: 'The file is damaged or truncated; replace it, or pass skipInvalid to leave it out.',
+      hint: 'The file is damaged or truncated; replace it, or leave it out with skipInvalid (in a graft config: data.skipInvalid: true).',
       cause,
     });
   }
