@@ -75,7 +75,7 @@ const percent = (f: number) => `${Math.round(f * 100)}%`;
  * `graft compare <config>`: the source notes' questions, answered on the user's own data by
  * training the config's model several ways and scoring every run on the same validation
  * split. (a) transfer vs scratch at several training-set fractions; (b) one multi-task
- * network vs one network per task (same trunk, policy, epochs, batch size); (c) freeze
+ * network vs one network per task (same trunk, freeze plan, epochs, batch size); (c) freeze
  * policies side by side on the full training set. Prints a table per study and a verdict
  * computed from the numbers; the run directory receives compare.json, config.json, run.log
  * and report.html (charts as inline SVG).

@@ -41,7 +41,7 @@ export interface RunResult {
   /** The plan the policy produced (`ruleOfThumb -> headsOnly`). */
   plan: string;
   trainExamples: number;
-  /** Labelled training examples per task of the run. */
+  /** Labelled training examples per configured task, in the run's training subset. */
   labelled: Record<string, number>;
   /** Trainable parameters in the last epoch's plan: trunk and heads. */
   trainableParams: number;
@@ -177,8 +177,11 @@ export function comparisonRunner(options: ComparisonRunnerOptions): ComparisonRu
         const count = Math.max(1, Math.round(spec.fraction * all));
         const indices = trainOrder(all).slice(0, count);
         const stats = await labelStats(subset(splits.raw.train, indices));
+        // The rule of thumb decides from every configured task's labels, also for a network
+        // trained on fewer tasks: one network per task then gets the very plan the multi-task
+        // network got, so the comparison isolates sharing the trunk.
         const labelled = Object.fromEntries(
-          spec.tasks.map((t) => [t, stats.tasks[t]?.labelled ?? 0]),
+          Object.keys(config.tasks).map((t) => [t, stats.tasks[t]?.labelled ?? 0]),
         );
         const plan = freezePolicy(spec.freeze, labelled).plan(model);
         const trunkNames = new Set(backbone.params.map((p) => p.name));
