@@ -183,19 +183,17 @@ export async function main(argv: string[]): Promise<void> {
     .argument('<config>', 'config file (as for graft train)')
     .option(
       '--fractions <list>',
-      'training-set fractions for transfer vs scratch',
+      'training-set fractions for transfer vs scratch (default: 0.25,0.5,1)',
       (v: string) => v.split(',').map(Number),
-      [0.25, 0.5, 1],
     )
     .option(
       '--policies <list>',
-      'freeze policies to compare (as inspect --policy; lastBlocks(2) works too)',
+      `freeze policies to compare, as inspect --policy spells them; lastBlocks(2) works too (default: ${DEFAULT_POLICIES.join(',')})`,
       (v: string) => v.split(',').map((p) => p.trim()),
-      DEFAULT_POLICIES,
     )
     .option(
       '--studies <list>',
-      'which studies: transfer, multiTask, policies',
+      `which studies (default: ${STUDY_NAMES.join(',')})`,
       (v: string) => {
         const names = v.split(',').map((s) => s.trim());
         for (const n of names) {
@@ -205,13 +203,16 @@ export async function main(argv: string[]): Promise<void> {
         }
         return names as StudyName[];
       },
-      [...STUDY_NAMES],
     )
     .option('--seeds <n>', 'seeds per configuration (mean and spread)', positiveInt('seeds'), 1)
     .option(
       '--min-delta <x>',
       'smallest metric difference the verdict calls an effect',
-      Number.parseFloat,
+      (v: string) => {
+        const x = Number(v);
+        if (!(x >= 0)) throw new InvalidArgumentError('--min-delta must be a number >= 0');
+        return x;
+      },
       0.01,
     )
     .option(
@@ -235,10 +236,10 @@ export async function main(argv: string[]): Promise<void> {
         {
           config,
           set,
-          fractions: opts.fractions,
-          policies: opts.policies,
+          fractions: opts.fractions ?? [0.25, 0.5, 1],
+          policies: opts.policies ?? DEFAULT_POLICIES,
           seeds: opts.seeds,
-          studies: opts.studies,
+          studies: opts.studies ?? STUDY_NAMES,
           ...(opts.output !== undefined ? { output: opts.output } : {}),
           force: Boolean(opts.force),
           backend: opts.backend,
