@@ -2,7 +2,8 @@ import type { Difference, PolicyVerdict, Stat, TaskMetric } from '../pipeline/co
 
 /**
  * Everything `graft compare` measured and concluded, as plain data: compare.json holds it,
- * report.html and the printed tables are rendered from it alone.
+ * report.html and the printed tables are rendered from it alone. A metric undefined on the
+ * validation split (an AUC with one class present, say) is NaN here and `null` in the JSON.
  */
 export interface CompareReport {
   title: string;
