@@ -30,7 +30,10 @@ export interface InterruptWatch {
 export function watchInterrupts(onSignal: (signal: StopSignal) => void): InterruptWatch {
   let received: StopSignal | undefined;
   const handler = (signal: StopSignal) => {
-    if (received !== undefined) process.exit(EXIT_CODES[signal]);
+    if (received !== undefined) {
+      process.exit(EXIT_CODES[signal]);
+      return;
+    }
     received = signal;
     onSignal(signal);
   };
