@@ -4,7 +4,7 @@
 // over at least 20 steps, that the backend is WASM, that the page reports the threaded build
 // on every core when isolated (one thread otherwise), and that the page asked nothing of any
 // other origin. Saves apps/docs/demo-screenshot.png. Pass --no-isolation to test the
-// single-threaded path.
+// single-threaded path, --threads N to ask the page for N threads.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,6 +19,9 @@ if (!existsSync(chromePath)) {
   process.exit(1);
 }
 const isolated = !process.argv.includes('--no-isolation');
+// --threads N opens demo.html?threads=N (graft's default otherwise: every logical core).
+const threadsArg = process.argv.indexOf('--threads');
+const askedThreads = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : undefined;
 const { server, origin } = await serveSite({ isolated });
 const profile = mkdtempSync(join(tmpdir(), 'graft-docs-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
@@ -55,7 +58,7 @@ try {
   });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
 
-  await page.goto(`${origin}/demo.html`);
+  await page.goto(`${origin}/demo.html${askedThreads ? `?threads=${askedThreads}` : ''}`);
   await page.waitForFunction(() => window.__graftDemo?.backend || window.__graftDemo?.error, null, {
     timeout: 60_000,
   });
@@ -87,7 +90,7 @@ try {
       ? state.backend?.threadedBuild === true && /threaded SIMD build/.test(backendText)
       : state.backend?.threadedBuild === false && /single-threaded/.test(backendText),
     threads_match_isolation: isolated
-      ? state.backend?.threads === Math.min(8, state.backend?.cores ?? 0) &&
+      ? state.backend?.threads === (askedThreads ?? Math.min(8, state.backend?.cores ?? 0)) &&
         new RegExp(`${state.backend?.threads} threads?\\b`).test(backendText)
       : state.backend?.threads === 1,
     at_least_20_steps: l.length >= 20,
@@ -101,6 +104,7 @@ try {
     JSON.stringify({
       check: 'docs-demo',
       isolated,
+      askedThreads,
       ok,
       checks,
       backend: state.backend,

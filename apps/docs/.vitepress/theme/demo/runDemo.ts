@@ -77,11 +77,17 @@ export const colourNames = trafficLightColours;
 
 let backendPromise: Promise<BackendReport> | undefined;
 
-/** Starts graft's WASM backend once per page; the binaries are served by this site. */
+/**
+ * Starts graft's WASM backend once per page; the binaries are served by this site. Threads:
+ * graft's default (every logical core, when the page is cross-origin isolated), or the
+ * page's `?threads=N` (for comparing thread counts on one machine).
+ */
 export function startBackend(wasmBase: string): Promise<BackendReport> {
+  const asked = Number(new URLSearchParams(location.search).get('threads'));
   backendPromise ??= initBackend({
     wasmPaths: new URL(wasmBase, location.href).href,
     fallback: false,
+    ...(Number.isInteger(asked) && asked >= 1 ? { threads: asked } : {}),
   }).then(async (info) => ({
     ...info,
     crossOriginIsolated: self.crossOriginIsolated === true,
