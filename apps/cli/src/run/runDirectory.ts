@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import { access, copyFile, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { GraftError } from '@graft/core';
@@ -89,7 +89,14 @@ export async function createRunDirectory(
     const target = join(path, name);
     const tmp = `${target}.tmp-${process.pid}`;
     try {
-      await writeFile(tmp, content);
+      // Flushed before the rename: after a power cut the final name holds the whole file.
+      const file = await open(tmp, 'w');
+      try {
+        await file.writeFile(content);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
       await rename(tmp, target);
     } catch (cause) {
       await rm(tmp, { force: true });
