@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -173,5 +173,31 @@ describe('every graft package from npm pack tarballs, in a fresh project', () =>
       "console.log(typeof (await import('@graft/cli')).renderReport)",
     ]);
     expect(lib.stdout.trim()).toBe('function');
+  });
+
+  it('the installed `graft` writes a starter config and trains from it (report charts included)', () => {
+    const run = (args: string[]) =>
+      execFileSync('npx', ['--no-install', 'graft', ...args], { cwd: work, encoding: 'utf8' });
+    run(['init', 'graft.yaml']);
+    const out = run([
+      'train',
+      'graft.yaml',
+      '--set',
+      'data.count=48',
+      '--set',
+      'data.size=32',
+      '--set',
+      'backbone.inputSize=32',
+      '--epochs',
+      '1',
+      '--batch',
+      '16',
+      '--output',
+      'run',
+    ]);
+    expect(out).toMatch(/backend: wasm \(SIMD on/);
+    expect(out).toMatch(/epoch 1\/1 {2}loss \d/);
+    expect(readFileSync(join(work, 'run', 'report.html'), 'utf8')).toMatch(/<svg/);
+    expect(JSON.parse(readFileSync(join(work, 'run', 'graft.json'), 'utf8')).tasks).toHaveLength(3);
   });
 });

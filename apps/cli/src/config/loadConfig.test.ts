@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isGraftError } from '@graft/core';
+import { drivingSceneTasks } from '@graft/datasets';
 import { describe, expect, it } from 'vitest';
 import { applyOverrides, loadConfig, validateConfig } from './loadConfig';
 import { STARTER_CONFIG } from './starterConfig';
@@ -45,6 +46,12 @@ describe('train config', () => {
     const c = await loadConfig(write('starter.yaml', STARTER_CONFIG));
     expect(Object.keys(c.tasks)).toEqual(['presence', 'lightColour', 'carCount']);
     expect(c.data.adapter).toBe('drivingScenes');
+    // ...and trains as is: its tasks name the generated scenes' labels, in their order.
+    expect(c.tasks.presence).toMatchObject({ labels: [...drivingSceneTasks.presence.labels] });
+    expect(c.tasks.lightColour).toMatchObject({
+      classes: [...drivingSceneTasks.lightColour.classes],
+    });
+    expect(c.tasks.carCount).toMatchObject({ kind: 'regression', outputs: 1 });
   });
 
   it('points at the bad key, with what was expected', async () => {

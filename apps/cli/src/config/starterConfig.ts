@@ -35,7 +35,7 @@ tasks:                           # example: the driving-scenes tasks
     labels: [pedestrian, car, stopSign, trafficLight]
   lightColour:
     kind: classification         # softmax over classes
-    classes: [red, amber, green]
+    classes: [red, yellow, green]
   carCount:
     kind: regression
     outputs: 1
