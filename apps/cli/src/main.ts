@@ -49,9 +49,9 @@ export async function main(argv: string[]): Promise<void> {
       '--scenes <n>',
       'generated scenes (70% train, 15% validation, 15% test)',
       positiveInt('scenes'),
-      1200,
+      2400,
     )
-    .option('--epochs <n>', 'training epochs', positiveInt('epochs'), 6)
+    .option('--epochs <n>', 'training epochs', positiveInt('epochs'), 4)
     .option('--batch <n>', 'batch size', positiveInt('batch'), 32)
     .option('--backend <name>', 'wasm or cpu', 'wasm')
     .option('--seed <n>', 'random seed', positiveInt('seed'), 1)
