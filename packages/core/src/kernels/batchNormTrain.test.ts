@@ -307,24 +307,44 @@ describe('GraftBatchNormTrain on wasm (graft SIMD kernel, fused activation)', ()
       () => engine.runKernel(BATCH_NORM_TRAIN, { x, gamma: c5 }, attrs),
       /missing input beta/,
     );
+    const stats5 = tf.ones([5, 5]);
+    const stats4 = tf.ones([5, 4]);
     expectError(
       () =>
         engine.runKernel(
           BATCH_NORM_TRAIN_GRAD,
-          { dy: tf.zeros([2, 3, 3, 4]), x, gamma: c5, beta: c5, mean: c5, invStd: c5 },
+          { dy: tf.zeros([2, 3, 3, 4]), x, stats: stats5 },
           attrs,
         ),
       /dy \[2, 3, 3, 4\] must have x's shape \[2, 3, 3, 5\]/,
     );
     expectError(
+      () => engine.runKernel(BATCH_NORM_TRAIN_GRAD, { dy: x, x, stats: stats4 }, attrs),
+      /stats must have shape \[5, 5\].*got \[5, 4\]/,
+    );
+    expectError(
+      () => engine.runKernel(BATCH_NORM_TRAIN_GRAD, { dy: x, x, stats: c5 }, attrs),
+      /stats must have shape \[5, 5\].*got \[5\]/,
+    );
+    expectError(
       () =>
         engine.runKernel(
           MOVING_STATISTICS,
-          { movingMean: c5, movingVariance: c5, mean: c4, variance: c5 },
+          { movingMean: c4, movingVariance: c5, stats: stats5 },
           { momentum: 0.9 },
         ),
-      /mean must have shape \[5\]/,
+      /movingMean must have shape \[5\]/,
     );
+    expectError(
+      () =>
+        engine.runKernel(
+          MOVING_STATISTICS,
+          { movingMean: c5, movingVariance: c5, stats: stats5 },
+          { momentum: 1.5 },
+        ),
+      /momentum must be in \[0, 1\]/,
+    );
+    tf.dispose([stats5, stats4]);
     tf.dispose([x, c5, c4]);
   });
 

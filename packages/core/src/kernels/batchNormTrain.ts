@@ -12,22 +12,28 @@ import { requireFloat32, requireOperands, shapeText } from './kernelInputs';
  * per layer, plus 5 for a following ReLU6; in a MobileNetV2 training step that per-call
  * overhead, not arithmetic, was most of the batch-norm time.
  *
- * Forward inputs x ([..., C], float32), gamma, beta ([C]); outputs [y, batchMean, invStd,
- * batchVariance]: y = act(gamma * xhat + beta) with the batch's mean and biased variance and
- * invStd = 1 / sqrt(variance + epsilon). A second small kernel, GraftMovingStatistics, folds
- * the batch statistics into the moving ones (moving * momentum + batch * (1 - momentum)); being
- * separate, the moving statistics are no input of the differentiated op, so they never get
- * a gradient (as with the composed version).
+ * Forward inputs x ([..., C], float32), gamma, beta ([C]); outputs [y, stats]: y =
+ * act(gamma * xhat + beta) with the batch's mean and biased variance, and stats [5, C], the
+ * rows of {@link STATS_ROW}: what the backward pass and the moving statistics need, in one
+ * tensor, because tfjs copies every tensor it saves for the backward pass (one kernel call
+ * each). A second small kernel, GraftMovingStatistics, folds the batch statistics into the
+ * moving ones (moving * momentum + batch * (1 - momentum)); being separate, the moving
+ * statistics are no input of the differentiated op, so they never get a gradient (as with
+ * the composed version).
  *
- * Backward (registered as the forward's gradient): from dy, x, gamma, beta and the saved
- * batchMean and invStd, with g = dy masked where the activation is flat (z <= 0 or z >= max,
- * z = the pre-activation, recomputed bit for bit rather than saved) and N values per channel:
+ * Backward (registered as the forward's gradient): from dy, x and stats, with g = dy masked
+ * where the activation is flat (z <= 0 or z >= max, z = the pre-activation, recomputed bit
+ * for bit rather than saved) and N values per channel:
  *   dbeta = sum(g), dgamma = invStd * sum(g * (x - mean)),
  *   dx = gamma * invStd * (g - dbeta / N - (x - mean) * invStd * dgamma / N).
  */
 export const BATCH_NORM_TRAIN = 'GraftBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'GraftBatchNormTrainGrad';
 export const MOVING_STATISTICS = 'GraftMovingStatistics';
+
+/** Rows of the forward kernel's `stats` output ([5, C]). */
+export const STATS_ROW = { mean: 0, invStd: 1, gamma: 2, beta: 3, variance: 4 } as const;
+const STATS_ROWS = 5;
 
 export interface BatchNormTrainAttrs {
   epsilon: number;
@@ -110,19 +116,39 @@ function batchNormTrain(args: KernelArgs): tf.TensorInfo[] {
   }
   heap.set(read(perChannel.beta), shift / 4);
   k.fns.batch_norm_apply(xs, xs, rows, c, mean, scale, shift, act, hi);
+  const stats = new Float32Array(STATS_ROWS * c);
+  stats.set(batchMean, STATS_ROW.mean * c);
+  stats.set(invStd, STATS_ROW.invStd * c);
+  stats.set(gamma, STATS_ROW.gamma * c);
+  stats.set(read(perChannel.beta), STATS_ROW.beta * c);
+  stats.set(batchVariance, STATS_ROW.variance * c);
   // Allocating outputs may grow tfjs's heap (detaching views), so after the last input read.
   const outputs = [
     backend.makeOutput([...x.shape], 'float32'),
-    backend.makeOutput([c], 'float32'),
-    backend.makeOutput([c], 'float32'),
-    backend.makeOutput([c], 'float32'),
-  ] as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+    backend.makeOutput([STATS_ROWS, c], 'float32'),
+  ] as [tf.TensorInfo, tf.TensorInfo];
   heap = k.f32;
   read(outputs[0]).set(heap.subarray(xs / 4, xs / 4 + rows * c));
-  read(outputs[1]).set(batchMean);
-  read(outputs[2]).set(invStd);
-  read(outputs[3]).set(batchVariance);
+  read(outputs[1]).set(stats);
   return outputs;
+}
+
+/** The channel count of a stats tensor ([5, C]), checked. */
+function statsChannels(kernel: string, stats: tf.TensorInfo, c?: number): number {
+  requireFloat32(kernel, 'stats', stats);
+  const channels = stats.shape[1] ?? 0;
+  if (
+    stats.shape.length !== 2 ||
+    stats.shape[0] !== STATS_ROWS ||
+    (c !== undefined && channels !== c)
+  ) {
+    throw new GraftError(
+      'KERNEL_BAD_INPUT',
+      `${kernel}: stats must have shape [${STATS_ROWS}, ${c ?? 'C'}] (GraftBatchNormTrain's second output), got ${shapeText(stats.shape)}`,
+      { where: kernel },
+    );
+  }
+  return channels;
 }
 
 /** [newMovingMean, newMovingVariance] = moving * momentum + batch * (1 - momentum). */
@@ -134,23 +160,19 @@ function movingStatistics(args: KernelArgs): tf.TensorInfo[] {
   requireOperands(kernel, {
     movingMean: inputs.movingMean,
     movingVariance: inputs.movingVariance,
-    mean: inputs.mean,
-    variance: inputs.variance,
+    stats: inputs.stats,
   });
-  const movingMean = inputs.movingMean as tf.TensorInfo;
-  const c = movingMean.shape[0] ?? 0;
-  const operands = {
-    movingMean,
+  const c = statsChannels(kernel, inputs.stats as tf.TensorInfo);
+  const moving = {
+    movingMean: inputs.movingMean as tf.TensorInfo,
     movingVariance: inputs.movingVariance as tf.TensorInfo,
-    mean: inputs.mean as tf.TensorInfo,
-    variance: inputs.variance as tf.TensorInfo,
   };
-  for (const [name, info] of Object.entries(operands)) {
+  for (const [name, info] of Object.entries(moving)) {
     requireFloat32(kernel, name, info);
     if (info.shape.length !== 1 || info.shape[0] !== c) {
       throw new GraftError(
         'KERNEL_BAD_INPUT',
-        `${kernel}: ${name} must have shape [${c}] (movingMean's), got ${shapeText(info.shape)}`,
+        `${kernel}: ${name} must have shape [${c}] (the statistics' channels), got ${shapeText(info.shape)}`,
         { where: kernel },
       );
     }
@@ -165,13 +187,17 @@ function movingStatistics(args: KernelArgs): tf.TensorInfo[] {
     );
   }
   const read = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info) as Float32Array;
-  const fold = (moving: tf.TensorInfo, batch: tf.TensorInfo) => {
-    const m = read(moving);
-    const b = read(batch);
-    return Float32Array.from(m, (v, ch) => v * momentum + (b[ch] as number) * (1 - momentum));
+  const stats = read(inputs.stats as tf.TensorInfo);
+  const fold = (info: tf.TensorInfo, row: number) => {
+    const m = read(info);
+    const out = new Float32Array(c);
+    for (let ch = 0; ch < c; ch++) {
+      out[ch] = (m[ch] as number) * momentum + (stats[row * c + ch] as number) * (1 - momentum);
+    }
+    return out;
   };
-  const newMean = fold(operands.movingMean, operands.mean);
-  const newVariance = fold(operands.movingVariance, operands.variance);
+  const newMean = fold(moving.movingMean, STATS_ROW.mean);
+  const newVariance = fold(moving.movingVariance, STATS_ROW.variance);
   const outputs = [backend.makeOutput([c], 'float32'), backend.makeOutput([c], 'float32')] as [
     tf.TensorInfo,
     tf.TensorInfo,
@@ -186,23 +212,11 @@ function batchNormTrainGrad(args: KernelArgs): tf.TensorInfo[] {
   const inputs = args.inputs as Record<string, tf.TensorInfo | undefined>;
   const attrs = args.attrs as unknown as BatchNormTrainAttrs;
   const kernel = BATCH_NORM_TRAIN_GRAD;
-  requireOperands(kernel, {
-    dy: inputs.dy,
-    x: inputs.x,
-    gamma: inputs.gamma,
-    beta: inputs.beta,
-    mean: inputs.mean,
-    invStd: inputs.invStd,
-  });
+  requireOperands(kernel, { dy: inputs.dy, x: inputs.x, stats: inputs.stats });
   const x = inputs.x as tf.TensorInfo;
   const dy = inputs.dy as tf.TensorInfo;
-  const perChannel = {
-    gamma: inputs.gamma as tf.TensorInfo,
-    beta: inputs.beta as tf.TensorInfo,
-    mean: inputs.mean as tf.TensorInfo,
-    invStd: inputs.invStd as tf.TensorInfo,
-  };
-  const { rows, c } = checkOperands(kernel, x, perChannel);
+  const { rows, c } = checkOperands(kernel, x, {});
+  statsChannels(kernel, inputs.stats as tf.TensorInfo, c);
   requireFloat32(kernel, 'dy', dy);
   if (!tf.util.arraysEqual(dy.shape, x.shape)) {
     throw new GraftError(
@@ -222,10 +236,12 @@ function batchNormTrainGrad(args: KernelArgs): tf.TensorInfo[] {
   let heap = k.f32;
   heap.set(read(dy), dys / 4);
   heap.set(read(x), xs / 4);
-  heap.set(read(perChannel.mean), mean / 4);
-  heap.set(read(perChannel.beta), shift / 4);
-  const gamma = read(perChannel.gamma);
-  const invStd = Float32Array.from(read(perChannel.invStd));
+  const stats = read(inputs.stats as tf.TensorInfo);
+  const row = (r: number) => stats.subarray(r * c, (r + 1) * c);
+  heap.set(row(STATS_ROW.mean), mean / 4);
+  heap.set(row(STATS_ROW.beta), shift / 4);
+  const gamma = row(STATS_ROW.gamma);
+  const invStd = Float32Array.from(row(STATS_ROW.invStd));
   for (let ch = 0; ch < c; ch++) {
     heap[scale / 4 + ch] = (gamma[ch] as number) * (invStd[ch] as number);
   }
@@ -271,25 +287,19 @@ export const batchNormTrainGradConfig: tf.KernelConfig = {
 };
 
 /**
- * The forward kernel's gradient: one backward kernel call for x, gamma and beta. Saves x,
- * gamma, beta (inputs) and the batch mean and invStd (outputs 1 and 2).
+ * The forward kernel's gradient: one backward kernel call for x, gamma and beta. Saves x (the
+ * input) and stats (output 1).
  */
 export const batchNormTrainGradient: tf.GradConfig = {
   kernelName: BATCH_NORM_TRAIN,
-  inputsToSave: ['x', 'gamma', 'beta'],
-  outputsToSave: [false, true, true, false],
+  inputsToSave: ['x'],
+  outputsToSave: [false, true],
   gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
     const dy = Array.isArray(dys) ? (dys[0] as tf.Tensor) : dys;
-    const [x, gamma, beta, mean, invStd] = saved as [
-      tf.Tensor,
-      tf.Tensor,
-      tf.Tensor,
-      tf.Tensor,
-      tf.Tensor,
-    ];
+    const [x, stats] = saved as [tf.Tensor, tf.Tensor];
     const [dx, dgamma, dbeta] = tf
       .engine()
-      .runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x, gamma, beta, mean, invStd }, {
+      .runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x, stats }, {
         activation: attrs.activation,
         maxValue: attrs.maxValue,
       } as tf.NamedAttrMap) as [tf.Tensor, tf.Tensor, tf.Tensor];
@@ -313,14 +323,14 @@ export function runBatchNormTrain(
 ): tf.Tensor {
   const engine = tf.engine();
   const { x, gamma, beta, movingMean, movingVariance } = inputs;
-  const [y, mean, , variance] = engine.runKernel(
+  const [y, stats] = engine.runKernel(
     BATCH_NORM_TRAIN,
     { x, gamma, beta },
     { epsilon: attrs.epsilon, activation: attrs.activation, maxValue: attrs.maxValue },
-  ) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+  ) as [tf.Tensor, tf.Tensor];
   const [newMean, newVariance] = engine.runKernel(
     MOVING_STATISTICS,
-    { movingMean, movingVariance, mean, variance } as unknown as tf.NamedTensorMap,
+    { movingMean, movingVariance, stats } as unknown as tf.NamedTensorMap,
     { momentum: attrs.momentum },
   ) as [tf.Tensor, tf.Tensor];
   movingMean.assign(newMean);

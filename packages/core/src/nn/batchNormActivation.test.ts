@@ -66,7 +66,7 @@ function outputsAndGrads({ net }: ReturnType<typeof network>, run: (x: tf.Tensor
   return out;
 }
 
-describe('fuseBatchNormRelu / Block fusion', () => {
+describe('fuseBatchNormRelu / backbone graph fusion', () => {
   it('fuses BatchNorm with ReLU, ReLU6 and Activation relu/relu6, nothing else', () => {
     const bn = new BatchNorm({ name: 'bn', channels: 2 });
     expect(fuseBatchNormRelu(bn, new ReLU6({ name: 'a' }))).toBeDefined();
