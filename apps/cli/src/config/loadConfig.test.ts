@@ -89,5 +89,15 @@ describe('train config', () => {
     expect(() => applyOverrides({ seed: 1 }, ['seed.x=1'])).toThrow(/"seed" is not an object/);
     const e = await errorOf(loadConfig(path, ['epochs=-1']));
     expect(e.message).toMatch(/epochs: /);
+    // A value YAML cannot parse is named as such, not validated as what YAML salvaged.
+    expect(() => applyOverrides({}, ['tasks.car.labels=[car'])).toThrow(
+      /^Override "tasks\.car\.labels=\[car": the value is not valid YAML \(.+[^:]\) \(--set\)\. Quote/,
+    );
+  });
+
+  it('says where a file is not valid YAML or JSON, in one line', async () => {
+    const e = await errorOf(loadConfig(write('broken.json', '{"data": {"adapter": "manifest",}')));
+    expect(e.message).toMatch(/^Config is not valid JSON: .*[^:] \(.*broken\.json:\d+:\d+\)\.$/);
+    expect(e.message.split('\n')).toHaveLength(1);
   });
 });

@@ -62,7 +62,7 @@ export async function loadConfig(
     const line = e?.linePos?.[0];
     throw new GraftError(
       'CONFIG_INVALID',
-      `Config is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${e?.message.split('\n')[0]}`,
+      `Config is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${firstLine(e?.message)}`,
       {
         where: line ? `${path}:${line.line}:${line.col}` : path,
       },
@@ -94,7 +94,20 @@ export function applyOverrides(
       });
     }
     const keys = o.slice(0, eq).split('.');
-    const value = parseDocument(o.slice(eq + 1)).toJS();
+    // A value YAML cannot parse would otherwise come out as whatever YAML salvaged (`[cat`
+    // as ['cat']) and fail validation for a reason the user did not write.
+    const parsed = parseDocument(o.slice(eq + 1));
+    if (parsed.errors.length > 0) {
+      throw new GraftError(
+        'CONFIG_INVALID',
+        `Override "${o}": the value is not valid YAML (${firstLine(parsed.errors[0]?.message)})`,
+        {
+          where: '--set',
+          hint: "Quote the whole argument for the shell, e.g. --set 'tasks.x.labels=[a, b]'.",
+        },
+      );
+    }
+    const value = parsed.toJS();
     let node: Record<string, unknown> = out;
     for (const k of keys.slice(0, -1)) {
       const next = node[k];
@@ -109,4 +122,9 @@ export function applyOverrides(
     node[keys[keys.length - 1] as string] = value;
   }
   return out;
+}
+
+/** A YAML parser message's first line, without the colon that introduces its code excerpt. */
+function firstLine(message: string | undefined): string {
+  return (message ?? '').split('\n')[0]?.replace(/:\s*$/, '') ?? '';
 }
