@@ -1,5 +1,5 @@
 // Threads in Node: the full fine-tune step of bench/trainStep.mjs (MobileNetV2 0.35, 96x96,
-// batch 16, 4 sigmoid outputs, Adam, every weight trainable) three ways:
+// batch 16, 4 sigmoid outputs, graft's fused Adam, every weight trainable) three ways:
 //   - "1 thread":         the single-threaded SIMD build (graft's default in Node);
 //   - "N threads":        tfjs's threaded SIMD build started by graft on worker_threads
 //                         (initBackend({threads: N})): XNNPACK splits every kernel;
@@ -201,7 +201,7 @@ function waitForIdle(threshold) {
  * batch (data is generated for the whole batch, so every variant sees the same images).
  */
 async function buildStep({ threads, part = 0, parts = 1 }) {
-  const { initBackend, mobileNetV2 } = await import('@graft/core');
+  const { initBackend, mobileNetV2, ParamOptimizer } = await import('@graft/core');
   const tf = await import('@tensorflow/tfjs-core');
   const warnings = [];
   const info = await initBackend({ threads, fallback: false, onWarning: (m) => warnings.push(m) });
@@ -231,7 +231,25 @@ async function buildStep({ threads, part = 0, parts = 1 }) {
     const logits = tf.add(tf.matMul(tf.mean(features, [1, 2]), headW), headB);
     return tf.losses.sigmoidCrossEntropy(y, logits);
   };
-  return { tf, info, warnings, trainable, loss, optimizer: tf.train.adam(1e-3) };
+  // graft's fused Adam (one kernel call per step), as graft's Trainer and bench/trainStep.mjs
+  // use it; tf.train.adam would add ~2,000 kernel calls of per-op overhead to every step.
+  const params = [
+    ...trunk.params.filter((p) => p.trainable),
+    { name: 'head/kernel', variable: headW, block: 'head', kind: 'kernel', trainable: true },
+    { name: 'head/bias', variable: headB, block: 'head', kind: 'bias', trainable: true },
+  ];
+  const adam = new ParamOptimizer({ type: 'adam', learningRate: 1e-3 });
+  /** One Adam update from gradients by variable name (disposed here). */
+  const apply = (grads) => {
+    const entries = params.map((param) => ({
+      param,
+      grad: grads[param.variable.name],
+      lrScale: 1,
+    }));
+    adam.step(entries, { learningRate: 1e-3 });
+    tf.dispose(Object.values(grads));
+  };
+  return { tf, info, warnings, trainable, loss, apply };
 }
 
 /**
@@ -250,9 +268,10 @@ function threadCpuS() {
 }
 
 async function threadsChild(threads, steps) {
-  const { tf, info, warnings, trainable, loss, optimizer } = await buildStep({ threads });
+  const { tf, info, warnings, trainable, loss, apply } = await buildStep({ threads });
   const step = () => {
-    const value = optimizer.minimize(loss, true, trainable);
+    const { value, grads } = tf.variableGrads(loss, trainable);
+    apply(grads);
     const v = value.dataSync()[0];
     value.dispose();
     return v;
@@ -309,9 +328,9 @@ async function threadsChild(threads, steps) {
 
 async function dataParallelChild(replicas, steps) {
   // A generous fixed bound keeps the prototype simple (MobileNetV2-0.35 + head has ~0.4 M
-  // trainable values). Layout: each replica's gradients, then the updated weights.
+  // trainable values). Layout: each replica's gradients, one after the other.
   const maxParams = 4_000_000;
-  const grads = new SharedArrayBuffer((replicas + 1) * maxParams * 4);
+  const grads = new SharedArrayBuffer(replicas * maxParams * 4);
   const control = new SharedArrayBuffer(4 * 4);
   const losses = new SharedArrayBuffer(replicas * 8);
   const results = await Promise.all(
@@ -346,7 +365,7 @@ async function dataParallelChild(replicas, steps) {
       step_s_min: r0.step_s_min,
       step_s_max: r0.step_s_max,
       // Per replica, median ms per step: waiting for the other replicas, and averaging the
-      // gradients + building their tensors.
+      // gradients + building their tensors + the Adam update.
       barrier_wait_ms: results.map((r) => r.barrier_wait_ms),
       reduce_ms: results.map((r) => r.reduce_ms),
       replicas_identical: results.every((r) => r.checksum === r0.checksum),
@@ -358,7 +377,7 @@ async function dataParallelChild(replicas, steps) {
 }
 
 async function replica({ part, replicas, steps, grads, control, losses, maxParams }) {
-  const { tf, warnings, trainable, loss, optimizer } = await buildStep({
+  const { tf, warnings, trainable, loss, apply } = await buildStep({
     threads: 1,
     part,
     parts: replicas,
@@ -367,12 +386,10 @@ async function replica({ part, replicas, steps, grads, control, losses, maxParam
   const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
   const total = sizes.reduce((a, b) => a + b, 0);
   if (total > maxParams) throw new Error(`${total} parameters exceed the prototype's buffer`);
-  // Variable i belongs to replica i % replicas: only its owner averages its gradient and
-  // runs the optimizer on it (the optimizer's many small kernels are not repeated on every
-  // replica), then publishes the new values, which the others copy in.
-  const owned = trainable.map((_, i) => i % replicas === part);
-  const slots = new Float32Array(grads); // [replica][total] gradients, then [total] weights
-  const weightsBase = replicas * total;
+  // Every replica averages all gradients in the same order and applies the same fused Adam
+  // update (one kernel call), so the copies stay bit-identical without exchanging weights.
+  const slots = new Float32Array(grads); // [replica][total] gradients
+  const mean = new Float32Array(total);
   const lossSlots = new Float64Array(losses);
   const ctl = new Int32Array(control);
   const barrier = () => {
@@ -387,11 +404,14 @@ async function replica({ part, replicas, steps, grads, control, losses, maxParam
   };
   const waits = [];
   const reduces = [];
+  // A view of a tensor's data in the WASM heap: unlike dataSync(), no copy, so no 1.6 MB of
+  // garbage per step for V8's collector (whose threads compete with the other replica).
+  const heapView = (t) => tf.backend().typedArrayFromHeap(t);
   const step = () => {
     const { value, grads: g } = tf.variableGrads(loss, trainable);
     for (let i = 0; i < trainable.length; i++) {
       const t = g[trainable[i].name];
-      slots.set(t.dataSync(), part * total + offsets[i]);
+      slots.set(heapView(t), part * total + offsets[i]);
       t.dispose();
     }
     lossSlots[part] = value.dataSync()[0];
@@ -399,43 +419,27 @@ async function replica({ part, replicas, steps, grads, control, losses, maxParam
     const t0 = performance.now();
     barrier(); // every replica's gradients are in
     const t1 = performance.now();
-    const mean = {};
+    mean.set(slots.subarray(0, total));
+    for (let r = 1; r < replicas; r++) {
+      const from = r * total;
+      for (let j = 0; j < total; j++) mean[j] += slots[from + j];
+    }
     const inv = 1 / replicas;
-    for (let i = 0; i < trainable.length; i++) {
-      if (!owned[i]) continue;
-      // Averaged in place into this replica's own slot (nobody reads it after the barrier);
-      // tf.tensor copies the values into the WASM heap at once, so no per-step garbage.
-      const a = slots.subarray(part * total + offsets[i], part * total + offsets[i] + sizes[i]);
-      for (let r = 0; r < replicas; r++) {
-        if (r === part) continue;
-        const from = r * total + offsets[i];
-        for (let j = 0; j < a.length; j++) a[j] += slots[from + j];
-      }
-      for (let j = 0; j < a.length; j++) a[j] *= inv;
-      mean[trainable[i].name] = tf.tensor(a, trainable[i].shape);
-    }
-    const t2 = performance.now();
-    optimizer.applyGradients(mean);
-    for (const t of Object.values(mean)) t.dispose();
-    const t3 = performance.now();
-    for (let i = 0; i < trainable.length; i++) {
-      if (owned[i]) slots.set(trainable[i].dataSync(), weightsBase + offsets[i]);
-    }
+    for (let j = 0; j < total; j++) mean[j] *= inv;
     let l = 0;
     for (let r = 0; r < replicas; r++) l += lossSlots[r];
-    const t4 = performance.now();
-    barrier(); // every replica's updated weights are in; gradients and losses were read
-    const t5 = performance.now();
+    const t2 = performance.now();
+    barrier(); // everybody has read the gradients and losses: the slots may be rewritten
+    const t3 = performance.now();
+    const averaged = {};
     for (let i = 0; i < trainable.length; i++) {
-      if (owned[i]) continue;
-      const from = weightsBase + offsets[i];
-      const values = tf.tensor(slots.subarray(from, from + sizes[i]), trainable[i].shape);
-      trainable[i].assign(values);
-      values.dispose();
+      const v = trainable[i];
+      averaged[v.name] = tf.tensor(mean.subarray(offsets[i], offsets[i] + sizes[i]), v.shape);
     }
-    const t6 = performance.now();
-    waits.push(t1 - t0 + (t5 - t4));
-    reduces.push(t2 - t1 + (t4 - t3) + (t6 - t5));
+    apply(averaged);
+    const t4 = performance.now();
+    waits.push(t1 - t0 + (t3 - t2));
+    reduces.push(t2 - t1 + (t4 - t3));
     return l / replicas;
   };
   const lossFirst = step();
