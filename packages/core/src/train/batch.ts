@@ -39,7 +39,7 @@ export interface Batch {
  * @example
  * ```ts
  * async function* stream(): AsyncGenerator<Batch> {
- *   for (const b of batches) yield b;
+ *   for (const b of myBatches) yield b;
  * }
  * const once: BatchStream = stream(); // a stream is read once: fine for one epoch
  * await trainer.fit(once, { epochs: 1 });
