@@ -117,6 +117,35 @@ function publicMethods(decls: readonly ts.Declaration[]) {
   return out;
 }
 
+/**
+ * The names `<root>/packages/<pkg>/src/index.ts` exports, per package.
+ *
+ * @example
+ * ```ts
+ * exportedNames('/work/main', ['freeze']).freeze?.includes('ruleOfThumb'); // true
+ * ```
+ */
+export function exportedNames(root: string, packages: readonly string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const pkg of packages) {
+    const entry = join(root, 'packages', pkg, 'src/index.ts');
+    const program = ts.createProgram([entry], {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      noEmit: true,
+      skipLibCheck: true,
+      types: [],
+    });
+    const checker = program.getTypeChecker();
+    const source = program.getSourceFile(entry);
+    const moduleSymbol = source && checker.getSymbolAtLocation(source);
+    if (!moduleSymbol) throw new Error(`cannot read the exports of ${entry}`);
+    out[pkg] = checker.getExportsOfModule(moduleSymbol).map((s) => s.name);
+  }
+  return out;
+}
+
 /** The repository root, from this file's location (apps/docs/src). */
 export function repoRoot(from: string): string {
   return join(dirname(from), '../../..');
