@@ -14,6 +14,7 @@ export { gradual } from './policies/gradual';
 export { headsOnly } from './policies/headsOnly';
 export type { RuleOfThumbOptions } from './policies/ruleOfThumb';
 export {
+  DISSIMILAR_RETRAIN_ALL,
   MEDIUM_DATA_PER_MPARAM,
   ruleOfThumb,
   SMALL_DATA_PER_MPARAM,

@@ -132,7 +132,14 @@ describe('freezing policies', () => {
     expect(pick(200).policy).toBe('ruleOfThumb -> lastBlocks(2)');
     expect(pick(2000).policy).toBe('ruleOfThumb -> fineTune(warm-up 1)');
     expect(pick(20000).policy).toBe('ruleOfThumb -> all');
-    expect(pick(200, false).policy).toBe('ruleOfThumb -> fineTune(warm-up 1)');
+    // Tasks unlike the pre-training: everything from DISSIMILAR_RETRAIN_ALL images on, one
+    // step more below it.
+    expect(pick(200, false).policy).toBe('ruleOfThumb -> all');
+    expect(pick(50, false).policy).toBe('ruleOfThumb -> all');
+    expect(pick(49, false).policy).toBe('ruleOfThumb -> lastBlocks(2)');
+    expect(pick(50, false).explain()[0]?.reason).toMatch(
+      /unlike the pre-training task and 50 >= 50 labelled images: retrain everything/,
+    );
     const row = pick(200).explain()[0];
     expect(row?.reason).toMatch(/200 labelled images for a 0\.41M-parameter trunk .* small data/);
     const multi = ruleOfThumb({ labelled: { car: 2000, light: 100 } }).plan(model);

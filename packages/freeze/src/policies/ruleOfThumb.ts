@@ -25,7 +25,8 @@ export interface RuleOfThumbOptions {
   labelled: number | Readonly<Record<string, number>>;
   /**
    * Whether the tasks resemble the pre-training task (same kind of images and features).
-   * `false` moves the choice one step toward retraining more; unknown changes nothing.
+   * `false`: from `DISSIMILAR_RETRAIN_ALL` labelled images on, retrain everything; below
+   * that, one step toward retraining more. Unknown changes nothing.
    */
   similarToPretraining?: boolean;
 }
@@ -59,6 +60,19 @@ export const SMALL_DATA_PER_MPARAM = 1_000;
  * ```
  */
 export const MEDIUM_DATA_PER_MPARAM = 10_000;
+/**
+ * With tasks unlike the pre-training task, from this many labelled images on every parameter
+ * retrains: frozen features that do not fit the task preserve nothing worth keeping. Measured
+ * by the freeze-policy experiment (see the README): on driving scenes with the shipped trunk
+ * (pre-trained on shapes), `all()` beat every partly frozen policy from 50 images on.
+ *
+ * @example
+ * ```ts
+ * const plan = ruleOfThumb({ labelled: 80, similarToPretraining: false }).plan(model);
+ * // plan.policy === 'ruleOfThumb -> all', since 80 >= DISSIMILAR_RETRAIN_ALL
+ * ```
+ */
+export const DISSIMILAR_RETRAIN_ALL = 50;
 
 type Choice = 'headsOnly' | 'lastBlocks(2)' | 'fineTune' | 'all';
 const LADDER: readonly Choice[] = ['headsOnly', 'lastBlocks(2)', 'fineTune', 'all'];
@@ -111,8 +125,13 @@ export function ruleOfThumb(options: RuleOfThumbOptions): FreezePolicy {
         why = `${n} labelled images (${Math.round(perMParam)}/M trunk params >= ${MEDIUM_DATA_PER_MPARAM}): a lot of data, retrain every parameter`;
       }
       if (options.similarToPretraining === false && step < LADDER.length - 1) {
-        step += 1;
-        why += '; tasks unlike the pre-training task, so one step more retraining';
+        if (n >= DISSIMILAR_RETRAIN_ALL) {
+          step = LADDER.length - 1;
+          why += `; but the tasks are unlike the pre-training task and ${n} >= ${DISSIMILAR_RETRAIN_ALL} labelled images: retrain everything`;
+        } else {
+          step += 1;
+          why += '; tasks unlike the pre-training task, so one step more retraining';
+        }
       }
       if (nMin < n / 4 && values.length > 1) {
         why += `; note: the scarcest task has only ${nMin} labels`;
