@@ -40,7 +40,17 @@ function table(headers, rows) {
 const pm = (s, digits = 3) =>
   s && Number.isFinite(s.mean) ? `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}` : '';
 const signed = (v) => (v >= 0 ? `+${v.toFixed(3)}` : v.toFixed(3));
-const ORDER = ['headsOnly', 'lastBlocks(2)', 'fineTune', 'all', 'ruleOfThumb', 'scratch'];
+const ORDER = [
+  'headsOnly',
+  'lastBlocks(2)',
+  'fineTune',
+  'all',
+  'ruleOfThumb',
+  'ruleOfThumb(dissimilar)',
+  'scratch',
+  'bnOnly',
+  'headsOnlyLong',
+];
 const sizes = Object.keys(result.bySize)
   .map(Number)
   .sort((a, b) => a - b);
@@ -53,12 +63,14 @@ const parts = {};
     for (const policy of ORDER) {
       const p = s.policies[policy];
       if (!p) continue;
-      const name =
-        policy === 'ruleOfThumb'
-          ? `ruleOfThumb → ${p.resolvesTo}`
-          : policy === 'scratch'
-            ? 'scratch (random init, all)'
-            : policy;
+      const LABELS = {
+        ruleOfThumb: `ruleOfThumb → ${p.resolvesTo}`,
+        'ruleOfThumb(dissimilar)': `ruleOfThumb, similarToPretraining: false → ${p.resolvesTo}`,
+        scratch: 'scratch (random init, all)',
+        bnOnly: 'bnOnly (side check, not ranked)',
+        headsOnlyLong: 'headsOnly, 5x the epochs (side check, not ranked)',
+      };
+      const name = LABELS[policy] ?? policy;
       const best = policy === s.best;
       const auc = pm(p.presenceAuc);
       rows.push([
@@ -69,7 +81,7 @@ const parts = {};
         pm(p.lightColourAccuracy),
         pm(p.carCountR2, 2),
         p.seconds ? `${p.seconds.mean.toFixed(0)} s` : '',
-        policy === 'ruleOfThumb' ? '' : p.featureCache ? 'yes' : 'no',
+        policy.startsWith('ruleOfThumb') ? '' : p.featureCache ? 'yes' : 'no',
       ]);
     }
   }
@@ -95,6 +107,7 @@ parts.summary = table(
     'best policy',
     'ruleOfThumb picks',
     'its gap to the best',
+    'with similarToPretraining: false',
     'transfer − scratch',
     'whole trunk − partial',
   ],
@@ -105,10 +118,13 @@ parts.summary = table(
       s.seeds.length,
       s.epochs ?? '',
       s.best,
-      s.ruleOfThumb,
-      s.ruleOfThumbGap.toFixed(3),
-      signed(s.transferMinusScratch),
-      signed(s.fullMinusPartial),
+      s.ruleOfThumb ?? 'n/a',
+      s.ruleOfThumbGap === null ? 'n/a' : s.ruleOfThumbGap.toFixed(3),
+      s.ruleOfThumbDissimilar === null
+        ? 'n/a'
+        : `${s.ruleOfThumbDissimilar} (gap ${s.ruleOfThumbDissimilarGap.toFixed(3)})`,
+      s.transferMinusScratch === null ? 'n/a' : signed(s.transferMinusScratch),
+      s.fullMinusPartial === null ? 'n/a' : signed(s.fullMinusPartial),
     ];
   }),
 );
@@ -125,10 +141,12 @@ const cliRequire = createRequire(resolve(root, 'apps/cli/package.json'));
 const vega = await import(pathToFileURL(cliRequire.resolve('vega')).href);
 const vegaLite = await import(pathToFileURL(cliRequire.resolve('vega-lite')).href);
 const points = sizes.flatMap((size) =>
-  ORDER.filter((p) => p !== 'ruleOfThumb' && result.bySize[size].policies[p]).map((policy) => {
-    const a = result.bySize[size].policies[policy].presenceAuc;
-    return { size, policy, auc: a.mean, low: a.mean - a.std, high: a.mean + a.std };
-  }),
+  ORDER.filter((p) => !p.startsWith('ruleOfThumb') && result.bySize[size].policies[p]).map(
+    (policy) => {
+      const a = result.bySize[size].policies[policy].presenceAuc;
+      return { size, policy, auc: a.mean, low: a.mean - a.std, high: a.mean + a.std };
+    },
+  ),
 );
 const spec = {
   $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
