@@ -8,7 +8,7 @@ import { repoRoot, undocumentedExports } from './apiDocs';
 const root = repoRoot(fileURLToPath(import.meta.url));
 const packages = ['core', 'datasets', 'heads', 'freeze'] as const;
 // The main classes whose public methods are checked too.
-const methodsOf = ['Trainer'];
+const methodsOf = ['Trainer', 'Block', 'ParamOptimizer'];
 
 describe('API docs: every public export has a doc comment with an @example', () => {
   for (const pkg of packages) {

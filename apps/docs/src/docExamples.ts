@@ -5,6 +5,7 @@
 // packages is imported (the example's own package first, when two export the same name),
 // and the code runs inside an async function (so `await` works and local names may shadow
 // imports).
+import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 
@@ -120,6 +121,12 @@ export function docExampleProblems(
   packages: readonly string[],
   options: { extra?: readonly DocExample[] } = {},
 ): DocExampleProblem[] {
+  for (const pkg of packages) {
+    // Examples are checked against what a user installs: the built declarations.
+    if (!existsSync(join(root, 'packages', pkg, 'dist/index.d.ts'))) {
+      throw new Error(`@graft/${pkg} is not built (no dist/index.d.ts): run npm run build`);
+    }
+  }
   const collected = collectDocExamples(root, packages);
   const { exportsOf } = collected;
   const examples = [...collected.examples, ...(options.extra ?? [])];

@@ -57,15 +57,38 @@ export class Block implements Module {
     this.stride = options.stride ?? 1;
   }
 
-  /** Every layer, in execution order, the shortcut Add last. */
+  /**
+   * Every layer, in execution order, the shortcut Add last.
+   *
+   * @example
+   * ```ts
+   * block.allLayers().map((l) => l.name); // e.g. ['block_1_expand', ..., 'block_1_add']
+   * ```
+   */
   allLayers(): AnyLayer[] {
     return this.shortcut ? [...this.layers, this.shortcut] : [...this.layers];
   }
 
+  /**
+   * The parameters of every layer of the block, in layer order.
+   *
+   * @example
+   * ```ts
+   * block.params().map((p) => p.name); // e.g. ['block_3_expand/kernel', 'block_3_expand_BN/gamma', ...]
+   * ```
+   */
   params(): Param[] {
     return this.layers.flatMap((l) => l.params());
   }
 
+  /**
+   * Runs the block on a batch (tidied: only the output is kept).
+   *
+   * @example
+   * ```ts
+   * const y = block.apply(x, { training: false });
+   * ```
+   */
   apply(x: tf.Tensor, options: ApplyOptions): tf.Tensor {
     return tf.tidy(() => this.run(x, options));
   }
@@ -73,6 +96,12 @@ export class Block implements Module {
   /**
    * Applies the block, reporting every layer output to `listener`. Not tidied: the caller's
    * scope owns the intermediates (so a listener may keep them by returning them from a tidy).
+   *
+   * @example
+   * ```ts
+   * const features: tf.Tensor[] = [];
+   * const y = tf.tidy(() => block.run(x, { training: false }, (_name, out) => { features.push(tf.keep(out)); }));
+   * ```
    */
   run(x: tf.Tensor, options: ApplyOptions, listener?: LayerOutputListener): tf.Tensor {
     let y = x;
@@ -87,6 +116,14 @@ export class Block implements Module {
     return y;
   }
 
+  /**
+   * The per-example output shape for a per-example input shape.
+   *
+   * @example
+   * ```ts
+   * block.outputShape([16, 16, 24]); // e.g. [8, 8, 32] for a stride-2 block with 32 filters
+   * ```
+   */
   outputShape(input: Shape): Shape {
     return this.layers.reduce<Shape>((shape, layer) => layer.outputShape(shape), input);
   }

@@ -89,6 +89,12 @@ export class ParamOptimizer {
   /**
    * Applies one update and returns the global gradient norm (before clipping). When that norm
    * is not finite nothing changes: parameters and state keep their last good values.
+   *
+   * @example
+   * ```ts
+   * const norm = optimizer.step(entries, { learningRate: 1e-3, clipNorm: 1 });
+   * if (!Number.isFinite(norm)) console.warn('skipped: the gradient was not finite');
+   * ```
    */
   step(entries: readonly OptimizerEntry[], options: OptimizerStepOptions): number {
     if (entries.length === 0) return 0;
@@ -161,14 +167,28 @@ export class ParamOptimizer {
     return norm;
   }
 
-  /** Tensors held as optimizer state (for leak checks). */
+  /**
+   * Tensors held as optimizer state (for leak checks).
+   *
+   * @example
+   * ```ts
+   * const before = optimizer.stateTensorCount(); // two moments per trained parameter for Adam
+   * ```
+   */
   stateTensorCount(): number {
     let n = 0;
     for (const s of this.state.values()) n += s.length;
     return n;
   }
 
-  /** A host copy of the state (moments per parameter, update count), for a checkpoint. */
+  /**
+   * A host copy of the state (moments per parameter, update count), for a checkpoint.
+   *
+   * @example
+   * ```ts
+   * const saved = optimizer.readState(); // host copies: safe to keep after dispose()
+   * ```
+   */
   readState(): OptimizerState {
     const slots = new Map<string, HostTensor[]>();
     for (const [name, tensors] of this.state) {
@@ -183,7 +203,15 @@ export class ParamOptimizer {
     return { updates: this.updates, slots };
   }
 
-  /** Replaces the whole state with a saved one (see `readState`). */
+  /**
+   * Replaces the whole state with a saved one (see `readState`).
+   *
+   * @example
+   * ```ts
+   * const fresh = new ParamOptimizer({ type: 'adam', learningRate: 1e-3 });
+   * fresh.writeState(optimizer.readState()); // continues with the same moments and step count
+   * ```
+   */
   writeState(saved: OptimizerState): void {
     this.dispose();
     for (const [name, slots] of saved.slots) {
@@ -195,6 +223,14 @@ export class ParamOptimizer {
     this.updates = saved.updates;
   }
 
+  /**
+   * Releases the optimizer state's tensors; the parameters stay.
+   *
+   * @example
+   * ```ts
+   * optimizer.dispose();
+   * ```
+   */
   dispose(): void {
     for (const s of this.state.values()) tf.dispose(s);
     this.state.clear();
