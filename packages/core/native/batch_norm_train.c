@@ -4,7 +4,7 @@
  * batchNormTrain.ts) computes per channel between the calls is O(c); everything O(rows*c)
  * is here:
  *
- *   forward:  batch_norm_stats    per-channel mean and biased variance of x
+ *   forward:  batch_norm_sums     per-channel sums for the mean and biased variance of x
  *             batch_norm_apply    y = act((x - mean) * scale + beta), scale = gamma * invStd
  *   backward: batch_norm_grad_sums   sum(g) and sum(g * (x - mean)), g = dy * act'(z)
  *             batch_norm_grad_dx     dx = g * scale + (x - mean) * k1 + k0
@@ -19,6 +19,10 @@
  * runs over more than a tile's rows before it is folded, which keeps float32 error low for
  * rows in the tens of thousands. The variance is taken around a shift (x's first row), which
  * keeps it accurate for large values with a small spread.
+ *
+ * The reductions and the elementwise passes work on one chunk of rows per call, so that the
+ * TS side can copy a cache-sized chunk in from tfjs's heap and process it while it is still in
+ * cache (two passes over x: statistics, then normalise; likewise backward).
  *
  * Channel counts need not be a multiple of 4: the last partial vector is done in scalars.
  * No call reads or writes past the [rows][c] buffers it is given.
@@ -39,21 +43,23 @@ static inline v128_t pass_mask(v128_t z, v128_t hi) {
 static inline float pass_scalar(float z, float hi) { return (z > 0.f && z < hi) ? 1.f : 0.f; }
 
 /*
- * mean[c] and biased var[c] of x. acc: scratch of 2 * round_up4(c) floats.
- * With k = x[0][ch]: mean = k + S1/n, var = S2/n - (S1/n)^2 with S1 = sum(x-k), S2 = sum((x-k)^2).
+ * Adds sum(x - k) to acc[0..c) and sum((x - k)^2) to acc[cp..cp+c), cp = round_up4(c), for a
+ * chunk of rows (the caller zeroes acc once and calls this per chunk, so that each chunk's
+ * copy is still in cache). k is one row of x (the caller's choice, e.g. x's first row): the
+ * mean and biased variance are then k + S1/n and S2/n - (S1/n)^2, accurate for large values
+ * with a small spread.
  */
-GRAFT_EXPORT(batch_norm_stats)
-void batch_norm_stats(const float *x, float *mean, float *var, float *acc, int rows, int c) {
+GRAFT_EXPORT(batch_norm_sums)
+void batch_norm_sums(const float *x, const float *k_row, float *acc, int rows, int c) {
   const int cp = round_up4(c);
   const int c4 = c & ~3;
   float *s1 = acc, *s2 = acc + cp;
-  __builtin_memset(acc, 0, sizeof(float) * 2 * (size_t)cp);
   const int tile = tile_rows(c);
   for (int r0 = 0; r0 < rows; r0 += tile) {
     const int n = rows - r0 < tile ? rows - r0 : tile;
     const float *xt = x + (size_t)r0 * c;
     for (int ch = 0; ch < c4; ch += 4) {
-      const v128_t k = load4(x + ch);
+      const v128_t k = load4(k_row + ch);
       v128_t a0 = wasm_f32x4_splat(0.f), a1 = a0, q0 = a0, q1 = a0;
       const float *p = xt + ch;
       int r = 0;
@@ -75,7 +81,7 @@ void batch_norm_stats(const float *x, float *mean, float *var, float *acc, int r
       add_to(s2 + ch, wasm_f32x4_add(q0, q1));
     }
     for (int ch = c4; ch < c; ++ch) {
-      const float k = x[ch];
+      const float k = k_row[ch];
       float a = 0.f, q = 0.f;
       for (int r = 0; r < n; ++r) {
         const float d = xt[(size_t)r * c + ch] - k;
@@ -85,13 +91,6 @@ void batch_norm_stats(const float *x, float *mean, float *var, float *acc, int r
       s1[ch] += a;
       s2[ch] += q;
     }
-  }
-  const float inv_n = 1.f / (float)rows;
-  for (int ch = 0; ch < c; ++ch) {
-    const float m = s1[ch] * inv_n;
-    const float v = s2[ch] * inv_n - m * m;
-    mean[ch] = x[ch] + m;
-    var[ch] = v > 0.f ? v : 0.f;
   }
 }
 
@@ -127,8 +126,9 @@ void batch_norm_apply(const float *x, float *y, int rows, int c, const float *me
 }
 
 /*
- * sums[0..c) = sum(g), sums[cp..cp+c) = sum(g * (x - mean)) with g = dy * act'(z),
- * cp = round_up4(c); sums holds 2 * cp floats.
+ * Adds sum(g) to sums[0..c) and sum(g * (x - mean)) to sums[cp..cp+c), g = dy * act'(z),
+ * cp = round_up4(c), for a chunk of rows (the caller zeroes sums once, as for
+ * batch_norm_sums).
  */
 GRAFT_EXPORT(batch_norm_grad_sums)
 void batch_norm_grad_sums(const float *dy, const float *x, float *sums, int rows, int c,
@@ -137,7 +137,6 @@ void batch_norm_grad_sums(const float *dy, const float *x, float *sums, int rows
   const int cp = round_up4(c);
   const int c4 = c & ~3;
   float *sg = sums, *sgx = sums + cp;
-  __builtin_memset(sums, 0, sizeof(float) * 2 * (size_t)cp);
   const int tile = tile_rows(c);
   const v128_t top = wasm_f32x4_splat(hi);
   for (int r0 = 0; r0 < rows; r0 += tile) {

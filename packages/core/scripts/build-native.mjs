@@ -22,7 +22,7 @@ const EXPORTS = [
   'batch_norm_apply',
   'batch_norm_grad_dx',
   'batch_norm_grad_sums',
-  'batch_norm_stats',
+  'batch_norm_sums',
   'compact_channels',
   'depthwise_filter_grad',
   'depthwise_input_grad',

@@ -96,41 +96,64 @@ function batchNormTrain(args: KernelArgs): tf.TensorInfo[] {
   const { epsilon } = attrs;
   const k = nativeKernels(kernel);
   const cp = roundUp4(c);
-  const [xs, mean, variance, acc, scale, shift] = k.scratch(
-    [rows * c, cp, cp, 2 * cp, cp, cp],
+  const chunk = rowsPerChunk(c, rows);
+  const [xs, shiftRow, mean, scale, shift, acc] = k.scratch(
+    [chunk * c, cp, cp, cp, cp, 2 * cp],
     kernel,
   ) as [number, number, number, number, number, number];
   const read = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info) as Float32Array;
   let heap = k.f32;
-  heap.set(read(x), xs / 4);
-  k.fns.batch_norm_stats(xs, mean, variance, acc, rows, c);
+  // Pass 1: per-channel sums, a cache-sized chunk of rows at a time, around x's first row.
+  let xAll = read(x);
+  heap.set(xAll.subarray(0, c), shiftRow / 4);
+  heap.fill(0, acc / 4, acc / 4 + 2 * cp);
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const n = Math.min(chunk, rows - r0);
+    heap.set(xAll.subarray(r0 * c, (r0 + n) * c), xs / 4);
+    k.fns.batch_norm_sums(xs, shiftRow, acc, n, c);
+  }
   // O(C) work in JS. invStd and scale are rounded to float32 exactly as the backward pass
   // recomputes them, so that both see the same pre-activation z.
   const gamma = read(perChannel.gamma);
-  const batchMean = heap.slice(mean / 4, mean / 4 + c);
-  const batchVariance = heap.slice(variance / 4, variance / 4 + c);
-  const invStd = new Float32Array(c);
-  for (let ch = 0; ch < c; ch++) {
-    invStd[ch] = 1 / Math.sqrt((batchVariance[ch] as number) + epsilon);
-    heap[scale / 4 + ch] = (gamma[ch] as number) * (invStd[ch] as number);
-  }
-  heap.set(read(perChannel.beta), shift / 4);
-  k.fns.batch_norm_apply(xs, xs, rows, c, mean, scale, shift, act, hi);
+  const beta = read(perChannel.beta);
   const stats = new Float32Array(STATS_ROWS * c);
-  stats.set(batchMean, STATS_ROW.mean * c);
-  stats.set(invStd, STATS_ROW.invStd * c);
+  for (let ch = 0; ch < c; ch++) {
+    const d = (heap[acc / 4 + ch] as number) / rows;
+    const variance = Math.max((heap[acc / 4 + cp + ch] as number) / rows - d * d, 0);
+    stats[STATS_ROW.mean * c + ch] = (heap[shiftRow / 4 + ch] as number) + d;
+    stats[STATS_ROW.variance * c + ch] = variance;
+    stats[STATS_ROW.invStd * c + ch] = 1 / Math.sqrt(variance + epsilon);
+    heap[scale / 4 + ch] = (gamma[ch] as number) * (stats[STATS_ROW.invStd * c + ch] as number);
+  }
   stats.set(gamma, STATS_ROW.gamma * c);
-  stats.set(read(perChannel.beta), STATS_ROW.beta * c);
-  stats.set(batchVariance, STATS_ROW.variance * c);
-  // Allocating outputs may grow tfjs's heap (detaching views), so after the last input read.
+  stats.set(beta, STATS_ROW.beta * c);
+  heap.set(stats.subarray(STATS_ROW.mean * c, (STATS_ROW.mean + 1) * c), mean / 4);
+  heap.set(beta, shift / 4);
+  // Allocating outputs may grow tfjs's heap (detaching views): re-read x's view after it.
   const outputs = [
     backend.makeOutput([...x.shape], 'float32'),
     backend.makeOutput([STATS_ROWS, c], 'float32'),
   ] as [tf.TensorInfo, tf.TensorInfo];
+  xAll = read(x);
+  const yAll = read(outputs[0]);
   heap = k.f32;
-  read(outputs[0]).set(heap.subarray(xs / 4, xs / 4 + rows * c));
+  // Pass 2: normalise (and activate) chunk by chunk, in place in the chunk buffer.
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const n = Math.min(chunk, rows - r0);
+    heap.set(xAll.subarray(r0 * c, (r0 + n) * c), xs / 4);
+    k.fns.batch_norm_apply(xs, xs, n, c, mean, scale, shift, act, hi);
+    yAll.set(heap.subarray(xs / 4, xs / 4 + n * c), r0 * c);
+  }
   read(outputs[1]).set(stats);
   return outputs;
+}
+
+/**
+ * Rows per chunk: about 128 KiB of floats per buffer, so that a chunk copied in from tfjs's
+ * heap is still in L2 when the kernel reads it (the backward pass holds two such buffers).
+ */
+function rowsPerChunk(c: number, rows: number): number {
+  return Math.max(1, Math.min(rows, Math.floor(32768 / c)));
 }
 
 /** The channel count of a stats tensor ([5, C]), checked. */
@@ -228,14 +251,13 @@ function batchNormTrainGrad(args: KernelArgs): tf.TensorInfo[] {
   const { act, hi } = activationCode(kernel, attrs);
   const k = nativeKernels(kernel);
   const cp = roundUp4(c);
+  const chunk = rowsPerChunk(c, rows);
   const [dys, xs, mean, scale, shift, sums, k1, k0] = k.scratch(
-    [rows * c, rows * c, cp, cp, cp, 2 * cp, cp, cp],
+    [chunk * c, chunk * c, cp, cp, cp, 2 * cp, cp, cp],
     kernel,
   ) as [number, number, number, number, number, number, number, number];
   const read = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info) as Float32Array;
   let heap = k.f32;
-  heap.set(read(dy), dys / 4);
-  heap.set(read(x), xs / 4);
   const stats = read(inputs.stats as tf.TensorInfo);
   const row = (r: number) => stats.subarray(r * c, (r + 1) * c);
   heap.set(row(STATS_ROW.mean), mean / 4);
@@ -245,7 +267,16 @@ function batchNormTrainGrad(args: KernelArgs): tf.TensorInfo[] {
   for (let ch = 0; ch < c; ch++) {
     heap[scale / 4 + ch] = (gamma[ch] as number) * (invStd[ch] as number);
   }
-  k.fns.batch_norm_grad_sums(dys, xs, sums, rows, c, mean, scale, shift, act, hi);
+  // Pass 1: the two per-channel sums, chunk by chunk.
+  let dyAll = read(dy);
+  let xAll = read(x);
+  heap.fill(0, sums / 4, sums / 4 + 2 * cp);
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const n = Math.min(chunk, rows - r0);
+    heap.set(dyAll.subarray(r0 * c, (r0 + n) * c), dys / 4);
+    heap.set(xAll.subarray(r0 * c, (r0 + n) * c), xs / 4);
+    k.fns.batch_norm_grad_sums(dys, xs, sums, n, c, mean, scale, shift, act, hi);
+  }
   const dgamma = new Float32Array(c);
   const dbeta = heap.slice(sums / 4, sums / 4 + c);
   for (let ch = 0; ch < c; ch++) {
@@ -255,14 +286,24 @@ function batchNormTrainGrad(args: KernelArgs): tf.TensorInfo[] {
     heap[k1 / 4 + ch] = (-s * inv * (dgamma[ch] as number)) / rows;
     heap[k0 / 4 + ch] = (-s * (dbeta[ch] as number)) / rows;
   }
-  k.fns.batch_norm_grad_dx(dys, xs, dys, rows, c, mean, scale, shift, k1, k0, act, hi);
+  // Allocating outputs may grow tfjs's heap (detaching views): re-read the views after it.
   const outputs = [
     backend.makeOutput([...x.shape], 'float32'),
     backend.makeOutput([c], 'float32'),
     backend.makeOutput([c], 'float32'),
   ] as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+  dyAll = read(dy);
+  xAll = read(x);
+  const dxAll = read(outputs[0]);
   heap = k.f32;
-  read(outputs[0]).set(heap.subarray(dys / 4, dys / 4 + rows * c));
+  // Pass 2: dx chunk by chunk, written over the dy chunk.
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const n = Math.min(chunk, rows - r0);
+    heap.set(dyAll.subarray(r0 * c, (r0 + n) * c), dys / 4);
+    heap.set(xAll.subarray(r0 * c, (r0 + n) * c), xs / 4);
+    k.fns.batch_norm_grad_dx(dys, xs, dys, n, c, mean, scale, shift, k1, k0, act, hi);
+    dxAll.set(heap.subarray(dys / 4, dys / 4 + n * c), r0 * c);
+  }
   read(outputs[1]).set(dgamma);
   read(outputs[2]).set(dbeta);
   return outputs;
@@ -297,12 +338,10 @@ export const batchNormTrainGradient: tf.GradConfig = {
   gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
     const dy = Array.isArray(dys) ? (dys[0] as tf.Tensor) : dys;
     const [x, stats] = saved as [tf.Tensor, tf.Tensor];
-    const [dx, dgamma, dbeta] = tf
-      .engine()
-      .runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x, stats }, {
-        activation: attrs.activation,
-        maxValue: attrs.maxValue,
-      } as tf.NamedAttrMap) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const [dx, dgamma, dbeta] = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x, stats }, {
+      activation: attrs.activation,
+      maxValue: attrs.maxValue,
+    } as tf.NamedAttrMap) as [tf.Tensor, tf.Tensor, tf.Tensor];
     return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
   },
 };

@@ -63,15 +63,8 @@ export interface GraftKernelExports {
   pad_channels(src: number, dst: number, rows: number, d: number): void;
   /** [rows][round_up4(d)] -> [rows][d]. */
   compact_channels(src: number, dst: number, rows: number, d: number): void;
-  /** Per-channel mean and biased variance of [rows][c]; acc: 2 * round_up4(c) floats. */
-  batch_norm_stats(
-    x: number,
-    mean: number,
-    variance: number,
-    acc: number,
-    rows: number,
-    c: number,
-  ): void;
+  /** Adds sum(x - k) and sum((x - k)^2) per channel of [rows][c] to acc (2 * round_up4(c)). */
+  batch_norm_sums(x: number, k: number, acc: number, rows: number, c: number): void;
   /** y = act((x - mean) * scale + beta); act 0 none, 1 clip to [0, hi]. y may be x. */
   batch_norm_apply(
     x: number,
@@ -84,7 +77,7 @@ export interface GraftKernelExports {
     act: number,
     hi: number,
   ): void;
-  /** sums = [sum(g) | sum(g * (x - mean))], each round_up4(c) floats; g = dy * act'(z). */
+  /** Adds [sum(g) | sum(g * (x - mean))] (each round_up4(c) floats) to sums; g = dy * act'(z). */
   batch_norm_grad_sums(
     dy: number,
     x: number,
@@ -123,7 +116,7 @@ export interface GraftKernelExports {
 }
 
 const FUNCTION_NAMES: readonly (keyof GraftKernelExports)[] = [
-  'batch_norm_stats',
+  'batch_norm_sums',
   'batch_norm_apply',
   'batch_norm_grad_sums',
   'batch_norm_grad_dx',
