@@ -80,12 +80,13 @@ function node(args: string[]): { status: number | null; stdout: string; stderr: 
 }
 
 describe('every graft package from npm pack tarballs, in a fresh project', () => {
+  let tarballs: string[] = [];
   beforeAll(async () => {
     // Shared with @graft/core's own pack tests. Imported by path at run time: another
     // package's sources are outside this one's tsconfig rootDir (vitest compiles it anyway).
     const helper = join(repo, 'packages/core/src/testing/installPackedCore.ts');
     const { installPacked } = (await import(helper)) as { installPacked: InstallPacked };
-    installPacked(work, [
+    tarballs = installPacked(work, [
       '@graft/errors',
       '@graft/core',
       '@graft/datasets',
@@ -97,6 +98,29 @@ describe('every graft package from npm pack tarballs, in a fresh project', () =>
     writeFileSync(join(work, 'train.cjs'), cjs);
   }, 180_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('each tarball holds the built package and its README, no sources or tests', () => {
+    expect(tarballs).toHaveLength(6);
+    for (const tarball of tarballs) {
+      const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
+      for (const needed of [
+        'package/package.json',
+        'package/README.md',
+        'package/dist/index.js',
+        'package/dist/index.d.ts',
+      ]) {
+        expect(files, tarball).toContain(needed);
+      }
+      expect(files.filter((f) => !/^package\/(dist\/|package\.json$|README\.md$)/.test(f))).toEqual(
+        [],
+      );
+      expect(files.filter((f) => /\.test\./.test(f))).toEqual([]);
+      const manifest = JSON.parse(
+        execFileSync('tar', ['xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
+      );
+      expect(manifest.engines, tarball).toEqual({ node: '>=20' });
+    }
+  });
 
   it.each(['train.mjs', 'train.cjs'])(
     '%s imports the packages by name and trains a head on WASM (loss decreases)',
