@@ -308,6 +308,16 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
       args: ['train', 'good.yaml', '--output', 'labels.csv/run'],
       error: /^graft: Cannot create the run directory \(labels\.csv\/run\)\. /,
     },
+    {
+      name: 'init where the file cannot be written',
+      args: ['init', 'labels.csv/graft.yaml'],
+      error: /^graft: Cannot write the config file \(labels\.csv\/graft\.yaml\)\. /,
+    },
+    {
+      name: 'init over an existing file',
+      args: ['init', 'good.yaml'],
+      error: /^graft: The file already exists \(good\.yaml\)\. Pass --force/,
+    },
     // Training itself
     {
       name: 'a loss that blows up (learning rate 1e9)',
