@@ -234,7 +234,7 @@ for (const c of want('matrix') ? matrixConfigs : []) {
     row.tfjs_layers_cpu = {
       skipped: quick
         ? 'not run with --quick (about 35 s per step at 0.35/96/16)'
-        : 'not run: 150-300x slower than graft (about 35 s per step at 0.35/96/16), so minutes to tens of minutes per step here',
+        : 'not run: tfjs-layers on cpu is 150-300x slower than graft (see its run at width 0.35, 96x96, batch 16), minutes to tens of minutes per step at the larger configurations',
     };
     row.tfjs_layers_wasm = {
       skipped:
@@ -246,8 +246,9 @@ for (const c of want('matrix') ? matrixConfigs : []) {
   row.ratios = {};
   for (const peer of ['pytorch_1_thread', 'tfjs_layers_cpu']) {
     const digits = peer === 'tfjs_layers_cpu' ? 1 : 2;
-    const wall = ratio(row.graft?.images_per_s, row[peer]?.images_per_s, digits);
-    const cpu = ratio(row.graft?.images_per_cpu_s, row[peer]?.images_per_cpu_s, digits);
+    // From the step times (same batch): images/s is rounded, and a slow peer's to 0.1.
+    const wall = ratio(row[peer]?.step_s, row.graft?.step_s, digits);
+    const cpu = ratio(row[peer]?.cpu_s_per_step, row.graft?.cpu_s_per_step, digits);
     if (wall !== undefined) row.ratios[`graft_vs_${peer}`] = wall;
     if (cpu !== undefined) row.ratios[`graft_vs_${peer}_cpu_time`] = cpu;
   }

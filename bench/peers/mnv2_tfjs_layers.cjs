@@ -80,7 +80,7 @@ function build() {
         batch,
         params: model.countParams(),
         step_s: +dt.toFixed(4),
-        images_per_s: +(batch / dt).toFixed(2),
+        images_per_s: +(batch / dt).toFixed(3),
         cpu_s_per_step: +cdt.toFixed(4),
         images_per_cpu_s: +(batch / cdt).toFixed(2),
         max_rss_mb: maxRssMb(),

@@ -35,12 +35,20 @@ const fmt = (v, digits) => {
   return String(v);
 };
 const thousands = (v) => (typeof v === 'number' ? v.toLocaleString('en-US') : fmt(v));
-const x = (v, d = 2) => (typeof v === 'number' ? `${v.toFixed(d)}x` : '');
+const x = (v, d = 2) =>
+  typeof v === 'number' ? `${v.toFixed(Math.abs(v) >= 20 ? Math.min(d, 1) : d)}x` : '';
 const pct = (v) => (typeof v === 'number' ? `${(v * 100).toFixed(1)}%` : '');
 const mb = (v) => (typeof v === 'number' ? `${thousands(v)} MB` : '');
 const code = (s) => `\`${s}\``;
 /** A Markdown table with every column padded to its widest cell (the way biome formats). */
 function table(headers, rows) {
+  for (const r of rows) {
+    if (r.length !== headers.length) {
+      throw new Error(
+        `table row has ${r.length} cells for ${headers.length} columns: ${r.join(' | ')}`,
+      );
+    }
+  }
   const cells = [headers, ...rows].map((r) => r.map((c) => fmt(c).replaceAll('|', '\\|')));
   const widths = headers.map((_, i) => Math.max(3, ...cells.map((r) => r[i].length)));
   const line = (r) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
@@ -90,16 +98,17 @@ const ref = matrix.find((r) => r.config === '0.35/96/16');
   const ts = latest.train_step ?? {};
   const adam = latest.train_step_tfjs_adam ?? {};
   const g = ref?.graft;
+  // graft over the other runtime, from step times (images/s is rounded).
   const rel = (r, key) =>
-    typeof r?.[key] === 'number' && typeof g?.[key] === 'number' ? x(g[key] / r[key]) : '';
+    typeof r?.[key] === 'number' && typeof g?.[key] === 'number' ? x(r[key] / g[key]) : '';
   const row = (name, backend, r, isGraft) => [
     name,
     backend,
     r?.step_s !== undefined ? fmt(r.step_s, 3) : failure(r),
     fmt(r?.images_per_s),
     fmt(r?.images_per_cpu_s),
-    isGraft ? '' : rel(r, 'images_per_s'),
-    isGraft ? '' : rel(r, 'images_per_cpu_s'),
+    isGraft ? '' : rel(r, 'step_s'),
+    isGraft ? '' : rel(r, 'cpu_s_per_step'),
     mb(r?.peak_rss_mb),
   ];
   parts.reference = withNotes(
@@ -222,6 +231,7 @@ parts.matrix = withNotes(
         'tfjs-layers WASM',
         'tfjs-layers cpu',
         'graft / tfjs-layers WASM',
+        'same, by CPU time',
         'graft / tfjs-layers cpu',
       ],
       rows,
@@ -279,7 +289,7 @@ if (profile) {
   parts['profile-summary'] = [
     `Step ${fmt(p.step_ms_plain)} ms without recording (${fmt(p.images_per_s_plain)} images/s), ${fmt(p.step_ms_recorded)} ms while recording; mean of ${p.steps} steps each, alternating.`,
     `Time inside kernels: ${fmt(p.kernel_ms_per_step)} ms over ${thousands(p.kernel_calls_per_step)} kernel calls per step (plus ${thousands(p.nested_kernel_calls_per_step)} calls that graft's kernels make to other kernels' functions inside them).`,
-    `JavaScript and the tfjs engine around the kernels: ${fmt(p.overhead_ms_per_step)} ms per step.`,
+    `JavaScript and the tfjs engine around the kernels: ${fmt(p.overhead_ms_per_step)} ms per step, about ${fmt(Math.round((p.overhead_ms_per_step * 1000) / p.kernel_calls_per_step))} µs per kernel call.`,
     `Measured ${p.date?.slice(0, 16).replace('T', ' ')} UTC at commit ${code((p.commit ?? '?').slice(0, 10))}` +
       (p.uncommitted_in_packages
         ? ` with ${p.uncommitted_in_packages} uncommitted files under packages/`
@@ -308,21 +318,35 @@ if (profile) {
     ['kernel [phase]', 'ms per step', 'calls'],
     p.top_kernels.slice(0, 15).map((r) => [r.kernel, fmt(r.ms, 1), thousands(r.calls)]),
   );
-  parts['profile-custom-grad'] = Object.entries(p.custom_grad_ops_per_step ?? {})
-    .map(([k, v]) => `${v} × ${k}`)
-    .join(', ');
+  const customGrad = Object.entries(p.custom_grad_ops_per_step ?? {});
+  parts['profile-custom-grad'] = customGrad.length
+    ? customGrad.map(([k, v]) => `${v} × ${k}`).join(', ')
+    : 'none: every op of the step is a registered kernel with a registered gradient.';
 }
 
 {
   const ks = latest.kernels?.kernels ?? [];
+  // The fastest call is the steadier figure on a shared machine; the median is shown too.
+  const gflops = (flops, ms) =>
+    typeof ms === 'number' && ms > 0 ? +(flops / ms / 1e6).toFixed(2) : '';
   parts.kernels = table(
-    ['kernel', 'shape', 'graft WASM GFLOP/s', 'tfjs cpu GFLOP/s', 'vs stock WASM'],
+    [
+      'kernel',
+      'shape',
+      'graft WASM GFLOP/s (fastest call)',
+      '(median)',
+      'forward conv, same shape',
+      'tfjs cpu GFLOP/s',
+      'vs stock WASM (medians)',
+    ],
     ks.map((k) => [
       code(k.kernel),
       k.shape,
+      gflops(k.flops, k.wasm_min_ms),
       fmt(k.wasm_gflops),
+      fmt(k.forward_wasm_gflops),
       fmt(k.cpu_gflops),
-      k.speedup_vs_stock ? x(k.speedup_vs_stock, 1) : '(none)',
+      k.speedup_vs_stock ? x(k.speedup_vs_stock, 1) : '(no stock kernel)',
     ]),
   );
 }
