@@ -83,6 +83,24 @@ describe('transferVerdict', () => {
     ]);
   });
 
+  it('notes a gap of one sign at every fraction without calling it an effect', () => {
+    const v = transferVerdict(
+      tasks.slice(0, 1),
+      [0.5, 1].map((fraction) => ({
+        fraction,
+        trainExamples: fraction * 100,
+        transfer: { presence: stat([0.74], [0.03]) },
+        scratch: { presence: stat([0.7], [0.03]) },
+      })),
+      0.01,
+    );
+    expect(v.lines[0]).toMatch(
+      /^transfer is ahead of scratch on presence at every fraction, but no gap is beyond the noise \(±0\.085;/,
+    );
+    expect(v.differences.every((d) => d.effect === 'none')).toBe(true);
+    expect(v.lines[1]).toMatch(/^transfer does not clearly help here/);
+  });
+
   it('says so when transfer does not help, and when a metric is undefined', () => {
     const v = transferVerdict(
       tasks,

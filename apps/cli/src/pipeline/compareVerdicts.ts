@@ -89,6 +89,20 @@ export interface TransferPoint {
   scratch: Readonly<Record<string, Stat>>;
 }
 
+/**
+ * No single gap beats the noise. When every gap has the same sign at two or more fractions,
+ * that is worth saying (it is unlikely by chance), but it is not called an effect.
+ */
+function noClearDifference(task: string, diffs: readonly Difference[]): string {
+  const within = `±${Math.max(...diffs.map((d) => d.tolerance)).toFixed(3)}`;
+  const ahead = diffs.every((d) => d.delta > 0);
+  const behind = diffs.every((d) => d.delta < 0);
+  if (diffs.length >= 2 && (ahead || behind)) {
+    return `transfer is ${ahead ? 'ahead of' : 'behind'} scratch on ${task} at every fraction, but no gap is beyond the noise (${within}; more validation data or --seeds would settle it)`;
+  }
+  return `transfer makes no clear difference to ${task} (every |Δ| within ${within})`;
+}
+
 export interface TransferVerdict {
   /** Per task and fraction: transfer minus scratch. */
   differences: (Difference & { fraction: number })[];
@@ -143,7 +157,7 @@ export function transferVerdict(
             : hurts.length > 0 && helps.length === 0
               ? `transfer hurts ${t.task} at ${hurts.map((d) => percent(d.fraction)).join(', ')} of the data, no clear difference elsewhere`
               : helps.length === 0 && hurts.length === 0
-                ? `transfer makes no clear difference to ${t.task} (every |Δ| within ±${Math.max(...defined.map((d) => d.tolerance)).toFixed(3)})`
+                ? noClearDifference(t.task, defined)
                 : `transfer's effect on ${t.task} is mixed`;
     lines.push(`${head}: ${t.metric} ${phrases.join(', ')}`);
   }
