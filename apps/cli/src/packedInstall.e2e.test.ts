@@ -99,21 +99,22 @@ describe('every graft package from npm pack tarballs, in a fresh project', () =>
   }, 180_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('each tarball holds the built package and its README, no sources or tests', () => {
+  it('each tarball holds the built package, its README and LICENSE, no sources or tests', () => {
     expect(tarballs).toHaveLength(6);
     for (const tarball of tarballs) {
       const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
       for (const needed of [
         'package/package.json',
         'package/README.md',
+        'package/LICENSE',
         'package/dist/index.js',
         'package/dist/index.d.ts',
       ]) {
         expect(files, tarball).toContain(needed);
       }
-      expect(files.filter((f) => !/^package\/(dist\/|package\.json$|README\.md$)/.test(f))).toEqual(
-        [],
-      );
+      expect(
+        files.filter((f) => !/^package\/(dist\/|package\.json$|README\.md$|LICENSE$)/.test(f)),
+      ).toEqual([]);
       expect(files.filter((f) => /\.test\./.test(f))).toEqual([]);
       const manifest = JSON.parse(
         execFileSync('tar', ['xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
