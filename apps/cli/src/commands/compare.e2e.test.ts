@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -250,5 +250,34 @@ describe('graft compare (built CLI, subprocess)', () => {
       expect(lines[0], args.join(' ')).toMatch(message);
     }
     expect(existsSync(join(dir, 'never'))).toBe(false);
+
+    // A comparison that fails part-way removes its folder and says where its log went.
+    const failed = await graft(
+      [
+        'compare',
+        'graft.yaml',
+        '--set',
+        'optimizer.learningRate=1e38',
+        '--epochs',
+        '3',
+        '--studies',
+        'policies',
+        '--policies',
+        'all',
+        '--output',
+        'failed',
+        '--quiet',
+      ],
+      dir,
+    );
+    expect(failed.code).not.toBe(0);
+    expect(failed.stderr).toMatch(
+      /^graft: the failed comparison's folder was removed; its log is in (.*run\.log)\n/,
+    );
+    expect(failed.stderr).toMatch(/\ngraft: Loss became NaN/);
+    expect(existsSync(join(dir, 'failed'))).toBe(false);
+    const kept = failed.stderr.match(/its log is in (.*run\.log)/)?.[1] as string;
+    expect(readFileSync(kept, 'utf8')).toMatch(/failed: Loss became NaN/);
+    rmSync(dirname(kept), { recursive: true, force: true });
   });
 });

@@ -368,12 +368,19 @@ export async function runCompare(
       ...(report.verdict.length
         ? [['verdict:', ...report.verdict.map((l) => `  - ${l}`)].join('\n')]
         : []),
-      `${report.runsTrained} runs trained in ${seconds.toFixed(0)} s: compare.json, report.html in ${run.path}`,
+      `${report.runsTrained} run${report.runsTrained === 1 ? '' : 's'} trained in ${seconds.toFixed(0)} s: compare.json, report.html in ${run.path}`,
     ].join('\n\n');
     log.summary({ runDir: run.path, ...report }, text);
     return report;
   } catch (e) {
     run.log(`failed: ${(e as Error).message}`);
+    // As for graft train: a failed comparison leaves no half-written folder, only its log.
+    const kept = await run.discard().catch(() => undefined);
+    if (kept) {
+      process.stderr.write(
+        `graft: the failed comparison's folder was removed; its log is in ${kept}\n`,
+      );
+    }
     throw e;
   }
 }
