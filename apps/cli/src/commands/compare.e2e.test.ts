@@ -167,6 +167,9 @@ describe('graft compare (built CLI, subprocess)', () => {
       ...doc.transfer.verdict,
       ...doc.multiTask.verdict,
       ...doc.policies.verdict,
+      expect.stringMatching(
+        /^one seed per configuration: .*size \(R²\) differences are judged against --min-delta 0\.01 alone/,
+      ),
     ]);
     for (const line of doc.verdict) expect(r.stdout).toContain(`  - ${line}`);
     // Identical runs were trained once: 4 transfer + 3 single-task + lastBlocks(2) at most.

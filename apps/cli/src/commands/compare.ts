@@ -347,7 +347,12 @@ export async function runCompare(
       transfer,
       multiTask,
       policies: policyStudy,
-      verdict: [...transfer.verdict, ...multiTask.verdict, ...policyStudy.verdict],
+      verdict: [
+        ...transfer.verdict,
+        ...multiTask.verdict,
+        ...policyStudy.verdict,
+        ...noiseCaveat(tasks, seeds.length, options.minDelta),
+      ],
       runsTrained: runner.trained,
       seconds,
     };
@@ -383,6 +388,18 @@ export async function runCompare(
     }
     throw e;
   }
+}
+
+/**
+ * With one seed, run-to-run noise is unmeasured: AUC and accuracy still have the validation
+ * split's sampling error, R² has only --min-delta. Said once, after the verdicts.
+ */
+function noiseCaveat(tasks: readonly TaskMetric[], seeds: number, minDelta: number): string[] {
+  if (seeds > 1) return [];
+  const r2 = tasks.filter((t) => t.kind === 'regression').map((t) => t.task);
+  return [
+    `one seed per configuration: run-to-run noise is not measured${r2.length ? `, and ${r2.join(', ')} (R²) differences are judged against --min-delta ${minDelta} alone` : ''}; --seeds 3 measures it`,
+  ];
 }
 
 function policyLabel(freeze: TrainConfig['freeze']): string {
