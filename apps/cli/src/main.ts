@@ -49,7 +49,7 @@ export async function main(argv: string[]): Promise<void> {
       '--scenes <n>',
       'generated scenes (70% train, 15% validation, 15% test)',
       positiveInt('scenes'),
-      2400,
+      4800,
     )
     .option('--epochs <n>', 'training epochs', positiveInt('epochs'), 4)
     .option('--batch <n>', 'batch size', positiveInt('batch'), 32)
@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<void> {
     .option(
       '--out <dir>',
       "run directory for the model, metrics.json and report.html (a previous demo's output there is replaced; any other existing folder is refused)",
-      'graft-demo',
+      'runs/graft-demo',
     )
     .option('--json', 'print one JSON object per line instead of text')
     .option('--quiet', 'print only the final summary')

@@ -44,8 +44,9 @@ export interface DemoOptions {
   seed: number;
   backend: 'wasm' | 'cpu';
   /**
-   * Run directory for the model, metrics.json and report.html. Default `graft-demo`. A
-   * previous demo's output there is replaced; any other existing folder is refused.
+   * Run directory for the model, metrics.json and report.html. Default `runs/graft-demo`
+   * (beside `graft train`'s `runs/graft-run`). A previous demo's output there is replaced; any
+   * other existing folder is refused.
    */
   out?: string;
 }
@@ -107,7 +108,7 @@ const DEMO_MARKER = 'demo.json';
  */
 export async function runDemo(options: DemoOptions, reporter: Reporter): Promise<DemoResult> {
   const started = performance.now();
-  const out = resolve(options.out ?? 'graft-demo');
+  const out = resolve(options.out ?? 'runs/graft-demo');
   // Before any work: a folder that is not a previous demo's output is never deleted.
   const replacing = await previousDemoOutput(out);
   const info = await initBackend({ backend: options.backend });
@@ -475,10 +476,11 @@ function describeAgainstChance(
 }
 
 function chanceNotes(margins: ChanceMargins, chance: ChanceLevels): string[] {
+  const signed = (m: number) => `${m >= 0 ? '+' : ''}${fmt(m)}`;
   const labels = Object.entries(margins.presence)
-    .map(([label, m]) => `${label} ${m >= 0 ? '+' : ''}${fmt(m)}`)
+    .map(([label, m]) => `${label} ${signed(m)}`)
     .join(', ');
   return [
-    `test metrics minus chance: presence ROC-AUC (chance ${chance.presenceAuc}) ${labels}; lightColour accuracy (chance ${fmt(chance.lightColourAccuracy)}) ${fmt(margins.lightColour)}; carCount R² (chance ${chance.carCountR2}) ${fmt(margins.carCount)}`,
+    `test metrics minus chance: presence ROC-AUC (chance ${chance.presenceAuc}) ${labels}; lightColour accuracy (chance ${fmt(chance.lightColourAccuracy)}) ${signed(margins.lightColour)}; carCount R² (chance ${chance.carCountR2}) ${signed(margins.carCount)}`,
   ];
 }
