@@ -6,11 +6,14 @@ import type { CompareRow } from './compareReport';
  * `graft compare`'s charts, as Vega-Lite specs (rendered to inline SVG by `renderSvg`). One
  * panel per task, each on its own y scale: an AUC, an accuracy and an R² do not share one.
  * Points whose metric is undefined on the validation split are left out, not drawn as 0.
+ * With several seeds a rule spans mean ± one standard deviation over them.
  */
 
 interface Point {
   task: string;
   value: number;
+  low: number;
+  high: number;
   [k: string]: string | number;
 }
 
@@ -27,11 +30,26 @@ function points(
     for (const t of tasks) {
       const s = row.metrics[t.task];
       if (!s || !Number.isFinite(s.mean)) continue;
-      out.push({ task: `${t.task} (${t.metric})`, value: s.mean, ...fields(row) });
+      out.push({
+        task: `${t.task} (${t.metric})`,
+        value: s.mean,
+        low: s.mean - s.sd,
+        high: s.mean + s.sd,
+        ...fields(row),
+      });
     }
   }
   return out;
 }
+
+/** Mean ± one standard deviation over seeds (zero length with one seed). */
+const spread = {
+  mark: { type: 'rule', strokeWidth: 1.5 },
+  encoding: {
+    y: { field: 'low', type: 'quantitative' },
+    y2: { field: 'high' },
+  },
+} as const;
 
 /** Transfer vs scratch: the key metric against the fraction of the training set. */
 export function transferSpec(
@@ -52,12 +70,24 @@ export function transferSpec(
     spec: {
       width: 220,
       height: 170,
-      mark: { type: 'line', point: true },
       encoding: {
         x: { field: 'examples', type: 'quantitative', title: 'training examples' },
-        y: { field: 'value', type: 'quantitative', scale: { zero: false }, title: 'validation' },
         color: { field: 'trunk', type: 'nominal', title: null },
       },
+      layer: [
+        {
+          mark: { type: 'line', point: true },
+          encoding: {
+            y: {
+              field: 'value',
+              type: 'quantitative',
+              scale: { zero: false },
+              title: 'validation',
+            },
+          },
+        },
+        spread,
+      ],
     },
     resolve: { scale: { y: 'independent' } },
   };
@@ -81,7 +111,6 @@ export function multiTaskSpec(
     spec: {
       width: { step: 70 },
       height: 170,
-      mark: 'bar',
       encoding: {
         x: {
           field: 'network',
@@ -90,9 +119,15 @@ export function multiTaskSpec(
           sort: ['single-task', 'multi-task'],
           axis: { labelAngle: 0 },
         },
-        y: { field: 'value', type: 'quantitative', title: 'validation' },
         color: { field: 'network', type: 'nominal', legend: null },
       },
+      layer: [
+        {
+          mark: 'bar',
+          encoding: { y: { field: 'value', type: 'quantitative', title: 'validation' } },
+        },
+        { ...spread, encoding: { ...spread.encoding, color: { value: '#333' } } },
+      ],
     },
     resolve: { scale: { y: 'independent' } },
   };
@@ -106,7 +141,13 @@ export function policySpec(
   const order = rows.map((r) => r.label);
   const values: Point[] = [
     ...points(tasks, rows, (r) => ({ policy: r.label })),
-    ...rows.map((r) => ({ task: 'wall time (s)', value: r.seconds, policy: r.label })),
+    ...rows.map((r) => ({
+      task: 'wall time (s)',
+      value: r.seconds,
+      low: r.seconds,
+      high: r.seconds,
+      policy: r.label,
+    })),
   ];
   return {
     title: 'Freeze policies side by side (full training set)',
@@ -122,12 +163,14 @@ export function policySpec(
     spec: {
       width: { step: 24 },
       height: 170,
-      mark: 'bar',
       encoding: {
         x: { field: 'policy', type: 'nominal', title: null, sort: order },
-        y: { field: 'value', type: 'quantitative', title: null },
         color: { field: 'policy', type: 'nominal', legend: null, sort: order },
       },
+      layer: [
+        { mark: 'bar', encoding: { y: { field: 'value', type: 'quantitative', title: null } } },
+        { ...spread, encoding: { ...spread.encoding, color: { value: '#333' } } },
+      ],
     },
     resolve: { scale: { y: 'independent' } },
   };
