@@ -130,6 +130,15 @@ parts.summary = table(
   }),
 );
 parts.findings = (result.findings?.summary ?? []).map((line) => `- ${line}`).join('\n');
+// The feature cache's own benchmark (bench/featureCache.mjs): cached vs uncached in one
+// process, which the experiment's wall times (runs spread over a shared machine) cannot show.
+{
+  const cachePath = resolve(root, 'bench/results/featureCache.json');
+  const c = existsSync(cachePath) ? JSON.parse(readFileSync(cachePath, 'utf8')) : undefined;
+  parts.cache = c
+    ? `Measured by \`bench/featureCache.mjs\` (heads only, shipped trunk, ${c.images} scenes, ${c.epochs} epochs, one process): epochs after the first took ${c.laterEpochSeconds.auto} s with the cache and ${c.laterEpochSeconds.off} s without (**${c.laterEpochSpeedup}x**); the whole run ${c.wholeRunSpeedup}x faster; largest weight difference between the two: ${c.maxWeightDiff}.`
+    : 'not measured';
+}
 parts.setup = [
   `${result.experiment}. Metric: ${result.metric}, on ${result.validationImages} held-out scenes.`,
   `Seeds vary ${result.seedsVary}. Epochs: ${result.epochs}.`,
