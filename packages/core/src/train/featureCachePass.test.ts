@@ -220,6 +220,8 @@ describe('Trainer feature cache', () => {
   it('is dropped at the epoch a schedule opens the trunk, and stays exact', async () => {
     const cached = await train((m) => openAt(m, 2), examples({ augmented: false }));
     expect(cached.notes.join('\n')).toMatch(/feature cache dropped at epoch 3: trunk parameter/);
+    // Said once per change: on at epoch 1, dropped at epoch 3, nothing more at epoch 4.
+    expect(cached.notes).toHaveLength(2);
     // Epochs 1-2 share one trunk pass; epochs 3-4 run the whole model.
     expect(cached.trunkPerEpoch).toEqual([EXAMPLES, EXAMPLES, 2 * EXAMPLES, 3 * EXAMPLES]);
     const whole = await train((m) => openAt(m, 2), examples({ augmented: false }), {

@@ -71,7 +71,7 @@ export class FeatureCachePass {
   private dataRefused: string | undefined;
   private seenThisEpoch = new Set<string>();
   private fullLogged = false;
-  private lastDecision = '';
+  private decided: true | undefined;
 
   constructor(
     model: TrainableModel,
@@ -106,15 +106,18 @@ export class FeatureCachePass {
     const why = this.whyNot(plan);
     const wasActive = this.active;
     this.active = why === undefined;
+    // Said once per change: at the first epoch, and whenever the cache turns on or off.
+    const first = this.decided === undefined;
+    this.decided = true;
     if (wasActive && !this.active) {
       this.drop();
-      this.decide(`graft: feature cache dropped at epoch ${epoch + 1}: ${why}`);
-    } else if (this.active) {
-      this.decide(
+      this.options.log(`graft: feature cache dropped at epoch ${epoch + 1}: ${why}`);
+    } else if (this.active && (first || !wasActive)) {
+      this.options.log(
         `graft: feature cache: on from epoch ${epoch + 1} (trunk frozen, batch norm on moving statistics)`,
       );
-    } else {
-      this.decide(`graft: feature cache: off at epoch ${epoch + 1}: ${why}`);
+    } else if (!this.active && first) {
+      this.options.log(`graft: feature cache: off at epoch ${epoch + 1}: ${why}`);
     }
   }
 
@@ -257,13 +260,5 @@ export class FeatureCachePass {
       tf.dispose(Object.values(computed));
     }
     return uncached;
-  }
-
-  /** Logs a decision when it changes, not every epoch. */
-  private decide(message: string): void {
-    const key = message.replace(/ (at|from) epoch \d+/, '');
-    if (key === this.lastDecision) return;
-    this.lastDecision = key;
-    this.options.log(message);
   }
 }
