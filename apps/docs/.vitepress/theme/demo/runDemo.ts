@@ -71,6 +71,16 @@ export interface Prediction {
   carCount: number;
 }
 
+/**
+ * The same model as `graft demo` (apps/cli/src/commands/demo.ts, DEMO_TRUNK and DEMO_SCENES):
+ * the shipped trunk cut after block 12 (a 4x4 map at 64x64 instead of 2x2, where small
+ * objects vanish), the light colour read from the stem's 32x32 map, objects within the nearer
+ * 60% of the road.
+ */
+const CUT_AT = 'block_13_expand_relu';
+const LIGHT_COLOUR_AT = 'Conv1_relu';
+const MAX_DISTANCE = 0.6;
+
 export type { DrivingScenes };
 export const objectNames = drivingSceneObjects;
 export const colourNames = trafficLightColours;
@@ -107,7 +117,7 @@ export class TrainedDemo {
 
   /** Runs the trained model on `count` scenes it has never seen (a new seed). */
   async predict(count: number, seed: number): Promise<Prediction[]> {
-    const scenes = drivingScenes({ count, seed, size: this.size });
+    const scenes = drivingScenes({ count, seed, size: this.size, maxDistance: MAX_DISTANCE });
     const out: Prediction[] = [];
     for (let i = 0; i < count; i++) {
       const raw = await scenes.get(i);
@@ -140,7 +150,7 @@ export class TrainedDemo {
 
 export async function trainDemo(options: DemoOptions, on: DemoEvents): Promise<TrainedDemo> {
   on.status('generating scenes and loading the shipped backbone…');
-  const backbone = pretrainedBackbone();
+  const backbone = pretrainedBackbone().cut(CUT_AT);
   const size = backbone.inputShape[0] as number;
   const pre = backbone.preprocessing;
   const transforms = fitToBackbone({
@@ -155,6 +165,7 @@ export async function trainDemo(options: DemoOptions, on: DemoEvents): Promise<T
     seed: options.seed,
     size,
     missing: { presence: 0.15, carCount: 0.2 },
+    maxDistance: MAX_DISTANCE,
   });
   const nTrain = Math.round(options.scenes * 0.8);
   const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
@@ -165,7 +176,12 @@ export async function trainDemo(options: DemoOptions, on: DemoEvents): Promise<T
     backbone,
     tasks: {
       presence: multiLabel({ labels: drivingSceneObjects, pooling: 'max', hidden: [64] }),
-      lightColour: classification({ classes: trafficLightColours, pooling: 'max', hidden: [32] }),
+      lightColour: classification({
+        classes: trafficLightColours,
+        attachAt: LIGHT_COLOUR_AT,
+        pooling: 'max',
+        hidden: [32],
+      }),
       carCount: regression({ outputs: 1, hidden: [32] }),
     },
     seed: options.seed,
