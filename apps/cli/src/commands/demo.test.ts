@@ -115,7 +115,10 @@ describe('graft demo (reduced)', () => {
   it("replaces its own previous output, and refuses a folder that is not a demo's", async () => {
     // A second run into the same folder succeeds (1 epoch, tiny: only the replacing matters).
     const { lines, reporter } = captureReporter();
+    // Every tensor the run made (trunk, heads, optimizer state, export copies) is released.
+    const tensors = tf.memory().numTensors;
     await runDemo({ ...REDUCED, scenes: 60, epochs: 1, out }, reporter);
+    expect(tf.memory().numTensors).toBe(tensors);
     expect(lines.join('\n')).toContain(
       `output: ${out} (replacing the previous demo's output there)`,
     );
