@@ -132,5 +132,9 @@ describe('graft demo (reduced)', () => {
       /not a demo run/,
     );
     expect(await readFile(join(mine, 'notes.txt'), 'utf8')).toBe('keep me');
+    await expect(
+      runDemo({ ...REDUCED, scenes: 10, out: join(dir, 'few') }, captureReporter().reporter),
+    ).rejects.toThrow(/at least 40 scenes/);
+    await expect(stat(join(dir, 'few'))).rejects.toThrow(/ENOENT/);
   }, 600_000);
 });

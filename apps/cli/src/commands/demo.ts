@@ -94,6 +94,9 @@ export const DEMO_TRUNK = {
  */
 export const DEMO_SCENES = { maxDistance: 0.6 } as const;
 
+/** Fewest scenes that leave a few for validation (thresholds) and test (metrics). */
+const MIN_SCENES = 40;
+
 /** Marker a demo writes into its run directory, so that the next demo may replace it. */
 const DEMO_MARKER = 'demo.json';
 
@@ -108,6 +111,12 @@ const DEMO_MARKER = 'demo.json';
  */
 export async function runDemo(options: DemoOptions, reporter: Reporter): Promise<DemoResult> {
   const started = performance.now();
+  if (!(Number.isInteger(options.scenes) && options.scenes >= MIN_SCENES)) {
+    throw new GraftError('INVALID_ARGUMENT', `The demo needs at least ${MIN_SCENES} scenes`, {
+      where: `--scenes ${options.scenes}`,
+      hint: 'The validation and test splits get 15% each and must not be empty.',
+    });
+  }
   const out = resolve(options.out ?? 'runs/graft-demo');
   // Before any work: a folder that is not a previous demo's output is never deleted.
   const replacing = await previousDemoOutput(out);
@@ -337,6 +346,10 @@ export async function runDemo(options: DemoOptions, reporter: Reporter): Promise
     };
   } catch (e) {
     run.log(`failed: ${(e as Error).message}`);
+    // As `graft train`: nothing half-written is left under the output name.
+    const kept = await run.discard().catch(() => undefined);
+    if (kept)
+      process.stderr.write(`graft: the failed demo's folder was removed; its log is in ${kept}\n`);
     throw e;
   } finally {
     trainer?.dispose();
