@@ -375,6 +375,7 @@ export async function runCompare(
         : []),
       `${report.runsTrained} run${report.runsTrained === 1 ? '' : 's'} trained in ${seconds.toFixed(0)} s: compare.json, report.html in ${run.path}`,
     ].join('\n\n');
+    await run.finish();
     log.summary({ runDir: run.path, ...report }, text);
     return report;
   } catch (e) {

@@ -330,6 +330,7 @@ export async function runDemo(options: DemoOptions, reporter: Reporter): Promise
         notes: [...notes, ...chanceNotes(margins, chance)],
       }),
     );
+    await run.finish();
     log.summary(
       { backend: info.name, seconds, policy: plan.policy, runDir: run.path },
       `done in ${seconds.toFixed(0)} s on ${info.name}: model (model.json, graft.json), metrics.json and report.html in ${run.path}`,

@@ -236,6 +236,8 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
         batch: 0,
         step: trainer.step,
       };
+      // An interrupted run with its checkpoint is a run: the one --force replaced goes now.
+      await run.finish();
       const seconds = (performance.now() - started) / 1000;
       log.summary(
         { stopped: true, ...at, runDir: run.path, checkpoint: CHECKPOINT_FILE },
@@ -340,6 +342,7 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
     await run.write('report.html', await renderReport(runReport));
     // Finished: the folder is a complete run, with nothing left to resume.
     await run.remove(CHECKPOINT_FILE);
+    await run.finish();
     log.summary(
       { runDir: run.path, seconds, policy: plan.policy, evaluatedOn },
       `done in ${seconds.toFixed(0)} s: model, metrics.json, report.html in ${run.path}`,

@@ -29,6 +29,39 @@ describe('run directory', () => {
 
     const forced = await createRunDirectory(dir.path, { force: true });
     expect(readdirSync(forced.path)).toEqual([]);
+    await forced.finish();
+    expect(readdirSync(base).filter((f) => f.startsWith('a.replaced-'))).toEqual([]);
+  });
+
+  it('--force replaces only a graft run, and only once the new run finishes', async () => {
+    // The user's data given as the output by mistake: never deleted, --force or not.
+    const data = join(base, 'photos');
+    mkdirSync(data);
+    writeFileSync(join(data, 'labels.csv'), 'file,car\n');
+    const refused = await createRunDirectory(data, { force: true }).catch((e: unknown) => e);
+    expect(isGraftError(refused, 'RUN_DIR_EXISTS')).toBe(true);
+    expect(String(refused)).toMatch(/not a graft run folder/);
+    expect(readdirSync(data)).toEqual(['labels.csv']);
+    const file = join(base, 'notes.txt');
+    writeFileSync(file, 'keep me');
+    const onFile = await createRunDirectory(file, { force: true }).catch((e: unknown) => e);
+    expect(isGraftError(onFile, 'RUN_DIR_EXISTS')).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe('keep me');
+
+    // A previous run survives a replacement that fails...
+    const path = join(base, 'replaced');
+    const old = await createRunDirectory(path, { force: false });
+    await old.writeJson('metrics.json', { run: 'old' });
+    const failing = await createRunDirectory(path, { force: true });
+    await failing.writeJson('metrics.json', { run: 'new' });
+    await failing.discard();
+    expect(JSON.parse(readFileSync(join(path, 'metrics.json'), 'utf8'))).toEqual({ run: 'old' });
+    // ...and is gone once one succeeds.
+    const replacing = await createRunDirectory(path, { force: true });
+    await replacing.writeJson('metrics.json', { run: 'new' });
+    await replacing.finish();
+    expect(JSON.parse(readFileSync(join(path, 'metrics.json'), 'utf8'))).toEqual({ run: 'new' });
+    expect(readdirSync(base).filter((f) => f.startsWith('replaced.'))).toEqual([]);
   });
 
   it('a failed new run removes its folder and keeps the log outside it', async () => {

@@ -1,11 +1,35 @@
 import { appendFileSync } from 'node:fs';
-import { access, copyFile, mkdir, mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
+import {
+  access,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  rename,
+  rm,
+  stat,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { GraftError } from '@graft/core';
 
 /** The training state of an unfinished run (see `checkpoint.ts`). */
 export const CHECKPOINT_FILE = 'checkpoint.bin';
+
+/**
+ * Files graft writes into the folders it creates (train, compare, demo). `--force` replaces a
+ * folder only when it holds one of these, or nothing: an output path pointing at the user's
+ * data by mistake must never be deleted.
+ */
+const RUN_MARKERS = [
+  'run.log',
+  CHECKPOINT_FILE,
+  'graft.json',
+  'metrics.json',
+  'compare.json',
+  'demo.json',
+];
 
 /**
  * A run's output folder: the model, metrics.json, the config actually used, a log and
@@ -27,9 +51,15 @@ export interface RunDirectory {
   remove(name: string): Promise<void>;
   /**
    * The run failed: removes the folder when this run created it (a resumed run keeps its
-   * checkpoint). Returns where the log was kept, outside the removed folder.
+   * checkpoint) and puts back the run `--force` was replacing. Returns where the log was kept,
+   * outside the removed folder.
    */
   discard(): Promise<string | undefined>;
+  /**
+   * The run is complete (or interrupted with a checkpoint): the run `--force` replaced is
+   * deleted now, not before, so a failed replacement loses nothing.
+   */
+  finish(): Promise<void>;
 }
 
 export interface RunDirectoryOptions {
@@ -72,12 +102,24 @@ export async function createRunDirectory(
     });
   }
   const created = !exists || !options.resume;
+  if (exists && !options.resume && !(await isRunFolder(path))) {
+    throw new GraftError('RUN_DIR_EXISTS', 'The output exists and is not a graft run folder', {
+      where: path,
+      hint: '--force replaces only a folder graft wrote (holding run.log, metrics.json, ...); choose another output.',
+    });
+  }
+  // The run being replaced is moved aside, not deleted, until this one finishes.
+  let replaced: string | undefined;
   try {
-    if (exists && !options.resume) await rm(path, { recursive: true, force: true });
+    if (exists && !options.resume) {
+      replaced = `${path}.replaced-${process.pid}-${Date.now()}`;
+      await rename(path, replaced);
+    }
     await mkdir(path, { recursive: true });
     await access(path, 2 /* W_OK */);
   } catch (cause) {
     if (created) await rm(path, { recursive: true, force: true }).catch(() => undefined);
+    if (replaced) await rename(replaced, path).catch(() => undefined);
     throw new GraftError('OUTPUT_UNWRITABLE', 'Cannot create the run directory', {
       where: path,
       hint: 'Check the permissions of its parent folder, or choose another output.',
@@ -122,9 +164,24 @@ export async function createRunDirectory(
         });
       }
       await rm(path, { recursive: true, force: true });
+      if (replaced) {
+        await rename(replaced, path);
+        replaced = undefined;
+      }
       return kept;
     },
+    async finish() {
+      if (replaced) await rm(replaced, { recursive: true, force: true });
+      replaced = undefined;
+    },
   };
+}
+
+/** A folder graft wrote (see RUN_MARKERS), or an empty one. */
+async function isRunFolder(path: string): Promise<boolean> {
+  const entries = await readdir(path).catch(() => undefined);
+  if (entries === undefined) return false; // a file, or unreadable
+  return entries.length === 0 || entries.some((e) => RUN_MARKERS.includes(e));
 }
 
 async function isFile(path: string): Promise<boolean> {
