@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { main } from './main';
+import { asGraftLine, main } from './main';
 
 describe('graft command line', () => {
   it('rejects a non-numeric step count before doing any work', async () => {
@@ -19,6 +19,17 @@ describe('graft command line', () => {
       process.stderr.write = write;
       process.exit = exit;
     }
-    expect(errors.join('')).toMatch(/epochs must be a positive integer/);
+    expect(errors.join('')).toMatch(
+      /^graft: option '--epochs <n>' argument 'many' is invalid\. epochs must be a positive integer\n$/,
+    );
+  });
+
+  it("words commander's errors as one graft line", () => {
+    expect(asGraftLine("error: unknown command 'trian'\n(Did you mean train?)\n")).toBe(
+      "graft: unknown command 'trian' (did you mean train?)\n",
+    );
+    expect(asGraftLine("error: missing required argument 'config'\n")).toBe(
+      "graft: missing required argument 'config'\n",
+    );
   });
 });

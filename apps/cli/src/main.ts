@@ -33,12 +33,28 @@ function positiveInt(name: string) {
   };
 }
 
+/** `error: x\n(Did you mean y?)\n` -> `graft: x (did you mean y?)\n`. */
+export function asGraftLine(text: string): string {
+  const line = text
+    .trim()
+    .replace(/^error: /, 'graft: ')
+    .replace(/\n\(Did you mean (.*)\)$/, ' (did you mean $1)');
+  return `${line}\n`;
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command()
     .name('graft')
     .description('Transfer and multi-task learning for vision networks, on WebAssembly')
     .version('0.0.0')
-    .addHelpText('after', EXIT_HELP);
+    .addHelpText('after', EXIT_HELP)
+    .addHelpText(
+      'after',
+      '\nErrors are one line; add --verbose (or set GRAFT_DEBUG=1) for the stack and its causes.',
+    )
+    // Commander's own errors (a bad option value, an unknown command) read like graft's: one
+    // line starting `graft:`. Set before the subcommands, which inherit it.
+    .configureOutput({ outputError: (text, write) => write(asGraftLine(text)) });
 
   program
     .command('demo')
