@@ -346,6 +346,9 @@ describe('bad input: one clear line, a non-zero exit, nothing written', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^data: 16 examples /m); // 17 files, one of them not an image
+    expect(r.stdout).toMatch(
+      /^ {2}note: 1 example skipped: 1 DATASET_IMAGE_CORRUPT \(data\.skipInvalid\); first: .*broken\.png/m,
+    );
     rmSync(join(dir, 'out'), { recursive: true });
   });
 

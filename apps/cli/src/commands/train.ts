@@ -11,7 +11,14 @@ import {
   Trainer,
   type TrainerCallback,
 } from '@graft/core';
-import { balanceWarnings, batches, type Dataset, labelStats } from '@graft/datasets';
+import {
+  balanceWarnings,
+  batches,
+  type Dataset,
+  describeSkips,
+  labelStats,
+  type SkipReport,
+} from '@graft/datasets';
 import { type ModelReport, multiTaskModel, tuneThresholds } from '@graft/heads';
 import { loadConfig } from '../config/loadConfig';
 import type { TrainConfig } from '../config/trainConfig';
@@ -155,6 +162,14 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
         .join(', ')}`,
       { examples: dataset.size, labelled },
     );
+    // data.skipInvalid: say what was left out, or the only sign is a smaller example count.
+    const skipped = (dataset as { skipped?: SkipReport }).skipped;
+    if (skipped && skipped.skipped > 0) {
+      const first = skipped.examples[0];
+      const m = `${describeSkips(skipped)} (data.skipInvalid)${first ? `; first: ${first.where}: ${first.reason}` : ''}`;
+      notes.push(m);
+      log.info(`  note: ${m}`);
+    }
     for (const w of balanceWarnings(stats)) {
       notes.push(w.message);
       log.info(`  note: ${w.message}`);
