@@ -377,9 +377,10 @@ if (want('scaling')) {
     { lastLine: false },
   );
   const sideIps = side.lines?.map?.((l) => l.images_per_s);
-  const aggregate = sideIps?.every((v) => typeof v === 'number')
-    ? sideIps.reduce((a, v) => a + v, 0)
-    : undefined;
+  const aggregate =
+    sideIps?.length === cores && sideIps.every((v) => typeof v === 'number')
+      ? sideIps.reduce((a, v) => a + v, 0)
+      : undefined;
   const torch = (threads) =>
     hasTorch
       ? runJson(`scaling: pytorch ${threads} thread(s)`, python, [
@@ -403,7 +404,9 @@ if (want('scaling')) {
         images_per_s: aggregate && +aggregate.toFixed(2),
         per_process: sideIps,
         vs_one_graft_process: ratio(aggregate, base),
-        ...(aggregate ? {} : { error: JSON.stringify(side).slice(0, 300) }),
+        ...(aggregate
+          ? {}
+          : { error: `expected ${cores} results, got: ${JSON.stringify(side).slice(0, 300)}` }),
       },
       { name: 'PyTorch, 1 thread', ...t1, vs_one_graft_process: ratio(t1.images_per_s, base) },
       {
@@ -434,6 +437,10 @@ results.ratios = {
   fused_adam_vs_tf_train_adam: ratio(
     results.train_step?.images_per_s,
     results.train_step_tfjs_adam?.images_per_s,
+  ),
+  fused_adam_vs_tf_train_adam_cpu_time: ratio(
+    results.train_step?.images_per_cpu_s,
+    results.train_step_tfjs_adam?.images_per_cpu_s,
   ),
   heads_only_cached_vs_recomputing: results.heads_only_step?.speedup,
   graft_two_processes_vs_one: results.scaling?.graft_processes_speedup,

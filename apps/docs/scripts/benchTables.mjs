@@ -80,16 +80,26 @@ function withNotes(tableText) {
 
 // ---- parts -----------------------------------------------------------------------------------
 const env = latest.env ?? {};
+/** What `git status --porcelain -- packages bench` said at the start of the run, in words. */
+function uncommitted(lines = []) {
+  const inPackages = lines.filter((l) => l.slice(3).startsWith('packages/')).length;
+  const inBench = lines.length - inPackages;
+  return inPackages
+    ? ` with ${inPackages} uncommitted files under packages/ (work in progress at the time, built into what was measured)`
+    : ` (packages/ as committed${inBench ? `; ${inBench} uncommitted files under bench/` : ''})`;
+}
 const parts = {};
 
 parts.env = [
   `Measured ${env.date?.slice(0, 16).replace('T', ' ')} UTC at commit ${code((env.commit ?? '?').slice(0, 10))}` +
-    (env.uncommitted_in_packages_and_bench?.length
-      ? ` (with uncommitted changes in ${env.uncommitted_in_packages_and_bench.length} files under packages/ and bench/, work in progress at the time)`
-      : '') +
+    uncommitted(env.uncommitted_in_packages_and_bench) +
     `, on ${env.cpus} cores (${env.cpu_model}), ${env.memory_gb ?? '?'} GB, Node ${env.node}.`,
   `Load average before and after the run: ${(env.loadavg_before ?? []).join(' / ')} and ${(env.loadavg_after ?? []).join(' / ')}` +
     ` (other work shared the machine). The whole run took ${env.total_wall_s ?? '?'} s.`,
+  ...(env.parts_rerun ?? []).map(
+    (r) =>
+      `Re-run afterwards into the same results (\`--only ${r.parts.join(',')} --merge\`): ${r.date?.slice(0, 16).replace('T', ' ')} UTC at commit ${code((r.commit ?? '?').slice(0, 10))}, load average ${(r.loadavg_before ?? []).join(' / ')} before and ${(r.loadavg_after ?? []).join(' / ')} after.`,
+  ),
 ].join('\n');
 
 const matrix = latest.train_matrix ?? [];
@@ -277,6 +287,7 @@ parts.matrix = withNotes(
         x(v.speedup),
       ]),
     );
+    parts.threads += `\n\nLoad average before and after \`bench/threads.mjs\`: ${(t.load_avg_before ?? []).join(' / ')} and ${(t.load_avg_after ?? []).join(' / ')}.`;
   } else {
     parts.threads = t?.error
       ? `bench/threads.mjs failed: ${code(t.error.split('\n')[0])}`
