@@ -17,6 +17,7 @@
 // usage: node bench/freezeExperiment.mjs [--sizes 50,200,1000,5000] [--seeds 0,1,2]
 //          [--policies headsOnly,lastBlocks(2),all,fineTune,scratch] [--epochs 4]
 //          [--validation 300] [--runs bench/results/freezeExperiment.runs.jsonl] [--summarise]
+//          [--out bench/results/freezeExperiment.json]
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +59,7 @@ const epochs = Number(arg('epochs', 4));
 const nValidation = Number(arg('validation', 300));
 const runsPath = arg('runs', join(here, 'results', 'freezeExperiment.runs.jsonl'));
 const summariseOnly = args.includes('--summarise');
+const outPath = arg('out', join(here, 'results', 'freezeExperiment.json'));
 const batchSize = 32;
 // Training scenes are drawn per seed; validation is one fixed set for every run.
 const TRAIN_POOL = 5000;
@@ -508,8 +510,5 @@ const result = {
   ruleOfThumbReruns: summary.ruleChecks,
   runs: summary.runs,
 };
-writeFileSync(
-  join(here, 'results', 'freezeExperiment.json'),
-  `${JSON.stringify(result, null, 2)}\n`,
-);
+writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
 console.log(JSON.stringify(result.findings, null, 2));
