@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -281,6 +281,34 @@ describe('graft compare (built CLI, subprocess)', () => {
     expect(existsSync(join(dir, 'failed'))).toBe(false);
     const kept = failed.stderr.match(/its log is in (.*run\.log)/)?.[1] as string;
     expect(readFileSync(kept, 'utf8')).toMatch(/failed: Loss became NaN/);
+    rmSync(dirname(kept), { recursive: true, force: true });
+  });
+
+  it('Ctrl-C stops a comparison at once, exit 130, leaving no folder, only its log', async () => {
+    const child = spawn(
+      'node',
+      [BIN, 'compare', 'graft.yaml', '--epochs', '50', '--output', 'stopped', '--quiet'],
+      { cwd: dir },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    // Wait until the comparison is under way (its folder holds the config), then interrupt.
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(join(dir, 'stopped', 'config.json')) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(existsSync(join(dir, 'stopped', 'config.json'))).toBe(true);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(
+      /^graft: comparison stopped by SIGINT; its folder was removed, its log is in (.*run\.log)\n$/,
+    );
+    expect(existsSync(join(dir, 'stopped'))).toBe(false);
+    const kept = stderr.match(/its log is in (.*run\.log)/)?.[1] as string;
+    expect(readFileSync(kept, 'utf8')).toMatch(/stopped by SIGINT/);
     rmSync(dirname(kept), { recursive: true, force: true });
   });
 });

@@ -30,6 +30,7 @@ import type {
 import { compareTables, formatTextTable } from '../report/compareTables';
 import { renderCompareReport } from '../report/renderCompareReport';
 import type { Reporter } from '../reporter';
+import { EXIT_CODES, watchInterrupts } from '../run/interrupts';
 import { createRunDirectory } from '../run/runDirectory';
 import { parsePolicy } from './inspect';
 
@@ -143,8 +144,18 @@ export async function runCompare(
       reporter.summary(d, t);
     },
   };
-  await run.writeJson('config.json', config);
+  // A comparison has no checkpoint to resume from: Ctrl-C stops it at once and, as a failure
+  // does, leaves no half-written folder, only its log.
+  const interrupts = watchInterrupts((signal) => {
+    run.log(`stopped by ${signal}`);
+    const kept = run.discardSync();
+    process.stderr.write(
+      `graft: comparison stopped by ${signal}; its folder was removed${kept ? `, its log is in ${kept}` : ''}\n`,
+    );
+    process.exit(EXIT_CODES[signal]);
+  });
   try {
+    await run.writeJson('config.json', config);
     const kinds = taskKinds(config);
     const taskNames = Object.keys(config.tasks);
     const tasks: TaskMetric[] = taskNames.map((task) => ({
@@ -388,6 +399,8 @@ export async function runCompare(
       );
     }
     throw e;
+  } finally {
+    interrupts.dispose();
   }
 }
 

@@ -1,15 +1,5 @@
-import { appendFileSync } from 'node:fs';
-import {
-  access,
-  copyFile,
-  mkdir,
-  mkdtemp,
-  open,
-  readdir,
-  rename,
-  rm,
-  stat,
-} from 'node:fs/promises';
+import { appendFileSync, copyFileSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { access, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { GraftError } from '@graft/core';
@@ -55,6 +45,8 @@ export interface RunDirectory {
    * outside the removed folder.
    */
   discard(): Promise<string | undefined>;
+  /** `discard`, synchronously: for a signal handler about to exit the process. */
+  discardSync(): string | undefined;
   /**
    * The run is complete (or interrupted with a checkpoint): the run `--force` replaced is
    * deleted now, not before, so a failed replacement loses nothing.
@@ -146,6 +138,25 @@ export async function createRunDirectory(
     }
     return target;
   };
+  // Synchronous, so that a signal handler can call it just before the process exits.
+  const discardNow = (): string | undefined => {
+    if (!created) return logPath;
+    let kept: string | undefined;
+    if (isFileSync(logPath)) {
+      try {
+        kept = join(mkdtempSync(join(tmpdir(), `graft-failed-${basename(path)}-`)), 'run.log');
+        copyFileSync(logPath, kept);
+      } catch {
+        kept = undefined;
+      }
+    }
+    rmSync(path, { recursive: true, force: true });
+    if (replaced) {
+      renameSync(replaced, path);
+      replaced = undefined;
+    }
+    return kept;
+  };
   return {
     path,
     resumed: Boolean(options.resume),
@@ -154,27 +165,22 @@ export async function createRunDirectory(
     log: (line) => appendFileSync(logPath, `${new Date().toISOString()} ${line}\n`),
     remove: (name) => rm(join(path, name), { force: true }),
     async discard() {
-      if (!created) return logPath;
-      let kept: string | undefined;
-      if (await isFile(logPath)) {
-        const dir = await mkdtemp(join(tmpdir(), `graft-failed-${basename(path)}-`));
-        kept = join(dir, 'run.log');
-        await copyFile(logPath, kept).catch(() => {
-          kept = undefined;
-        });
-      }
-      await rm(path, { recursive: true, force: true });
-      if (replaced) {
-        await rename(replaced, path);
-        replaced = undefined;
-      }
-      return kept;
+      return discardNow();
     },
+    discardSync: () => discardNow(),
     async finish() {
       if (replaced) await rm(replaced, { recursive: true, force: true });
       replaced = undefined;
     },
   };
+}
+
+function isFileSync(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** A folder graft wrote (see RUN_MARKERS), or an empty one. */
