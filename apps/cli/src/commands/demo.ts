@@ -34,6 +34,7 @@ import { disposeExportHeads, exportHeads } from '../pipeline/exportHeads';
 import { freezeRows, historyPoints, taskReports } from '../pipeline/reports';
 import { renderReport } from '../report/renderReport';
 import type { Reporter } from '../reporter';
+import { EXIT_CODES, watchInterrupts } from '../run/interrupts';
 import { createRunDirectory } from '../run/runDirectory';
 
 export interface DemoOptions {
@@ -193,6 +194,13 @@ export async function runDemo(options: DemoOptions, reporter: Reporter): Promise
     },
   };
   let trainer: Trainer | undefined;
+  // Ctrl-C stops the demo at once; like a failure, it leaves no half-written folder.
+  const interrupts = watchInterrupts((signal) => {
+    run.log(`stopped by ${signal}`);
+    run.discardSync();
+    process.stderr.write(`graft: demo stopped by ${signal}; its unfinished output was removed\n`);
+    process.exit(EXIT_CODES[signal]);
+  });
   try {
     log.info(
       `backend: ${info.name} (SIMD ${info.simd ? 'on' : 'off'}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`,
@@ -353,6 +361,7 @@ export async function runDemo(options: DemoOptions, reporter: Reporter): Promise
       process.stderr.write(`graft: the failed demo's folder was removed; its log is in ${kept}\n`);
     throw e;
   } finally {
+    interrupts.dispose();
     trainer?.dispose();
     model.dispose();
     // The cut shares its variables with the shipped trunk: disposing that frees both.

@@ -4,6 +4,7 @@ import { isMovingStatistic, type Param } from '../nn/param';
 import { type Batch, batchTensors, knownBatchCount, passOver, type TrainingData } from './batch';
 import type { BatchMetrics } from './batchMetrics';
 import type { TrainerCallback, TrainingControl } from './callbacks/trainerCallback';
+import { eventLoopTurns } from './eventLoopTurns';
 import {
   type CachedForward,
   DEFAULT_FEATURE_CACHE_BYTES,
@@ -303,6 +304,7 @@ export class Trainer {
       const tasks = this.model.tasks;
       const { lossSums, counts } = cursor;
       let seen = 0;
+      const turns = eventLoopTurns();
       for await (const { batch, owned } of passOver(data, epoch)) {
         if (seen++ < skip) {
           if (owned) tf.dispose(batchTensors(batch));
@@ -332,6 +334,8 @@ export class Trainer {
         cursor.batch++;
         cursor.scheduleStep++;
         for (const cb of callbacks) await cb.onStepEnd?.(stepLogs, control);
+        // Signal handlers (Ctrl-C -> control.stop) and a page's input run between steps.
+        await turns.maybeYield();
         if (stopReason !== undefined) break;
       }
       const steps = cursor.batch;
@@ -396,7 +400,9 @@ export class Trainer {
     const lossSums = tasks.map(() => 0);
     const counts = tasks.map(() => 0);
     let batches = 0;
+    const turns = eventLoopTurns();
     for await (const { batch, owned } of passOver(data, 0)) {
+      await turns.maybeYield();
       try {
         this.checkBatch(batch);
         const outputs = tf.tidy(() => ({ ...this.model.forward(batch.x, { training: false }) }));
