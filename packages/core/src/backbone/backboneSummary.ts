@@ -67,7 +67,9 @@ export function formatBackboneSummary(backbone: Backbone): string {
     s.params.toLocaleString('en-US'),
     s.trainableParams.toLocaleString('en-US'),
   ]);
-  const header = ['block', 'layers', 'output', 'stride', 'params', 'trainable'];
+  // "weights": what a freeze plan can train. Not "trainable": whether they train is the
+  // plan's decision, and a column saying so beside a frozen plan read as a contradiction.
+  const header = ['block', 'layers', 'output', 'stride', 'params', 'weights'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
@@ -79,6 +81,6 @@ export function formatBackboneSummary(backbone: Backbone): string {
     `input ${backbone.inputName} [${backbone.inputShape.join(', ')}] -> output ${backbone.outputLayer} [${backbone.outputShape.join(', ')}]`,
     line(header),
     ...rows.map(line),
-    `${total.toLocaleString('en-US')} parameters in ${backbone.blocks.length} blocks`,
+    `${total.toLocaleString('en-US')} parameters in ${backbone.blocks.length} blocks (weights: the parameters a freeze plan can train; the rest are batch-norm moving statistics, or layers the model itself marks untrainable)`,
   ].join('\n');
 }
