@@ -202,7 +202,7 @@ parts.matrix = withNotes(
             h.epoch_ms_recomputing_trunk,
           ],
           [
-            'cached trunk features (`cacheFeatures`)',
+            'cached trunk features ([`cacheFeatures`](../api/datasets/functions/cacheFeatures.md))',
             h.step_ms_cached_features,
             h.epoch_ms_cached_features,
           ],
