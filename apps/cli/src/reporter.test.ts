@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createReporter } from './reporter';
+import { alsoLoggedTo, createReporter } from './reporter';
 
 /** A stream that records what is written; `isTTY` makes it pass for a terminal. */
 function sink(isTTY: boolean) {
@@ -70,5 +70,19 @@ describe('reporter', () => {
     bar?.update(4, { loss: 0.1 });
     await sleep(250);
     expect(out.text().slice(shown.length)).toBe(after);
+  });
+
+  it('alsoLoggedTo: the log gets every line the reporter prints, even those --quiet hides', () => {
+    const out = sink(false);
+    const logged: string[] = [];
+    const reporter = alsoLoggedTo(
+      (line) => logged.push(line),
+      createReporter({ json: false, quiet: true, stream: out.stream }),
+    );
+    reporter.info('data: 24 examples');
+    reporter.progress({ epoch: 1 }, 'epoch 1/2  loss 0.500');
+    reporter.summary({ done: true }, 'done');
+    expect(logged).toEqual(['data: 24 examples', 'epoch 1/2  loss 0.500', 'done']);
+    expect(out.text()).toBe('done\n');
   });
 });

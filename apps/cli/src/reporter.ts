@@ -12,6 +12,27 @@ export interface Reporter {
   readonly steps?: StepProgress;
 }
 
+/**
+ * `reporter`, with every line it prints also appended to a run's log (`run.log` of a run
+ * directory), so the log reads like the session. The step bar stays with `reporter`.
+ */
+export function alsoLoggedTo(log: (line: string) => void, reporter: Reporter): Reporter {
+  return {
+    info: (message, data) => {
+      log(message);
+      reporter.info(message, data);
+    },
+    progress: (data, text) => {
+      log(text);
+      reporter.progress(data, text);
+    },
+    summary: (data, text) => {
+      log(text);
+      reporter.summary(data, text);
+    },
+  };
+}
+
 export interface ReporterOptions {
   json: boolean;
   quiet: boolean;

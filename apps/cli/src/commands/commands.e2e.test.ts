@@ -1,45 +1,14 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { PNG } from 'pngjs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRAFT_BIN, runGraft, writeLabelledPngs } from '../testing/cliTestKit';
 
-const BIN = resolve(__dirname, '../../dist/bin.js');
-
-function graft(
-  args: string[],
-  cwd: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile('node', [BIN, ...args], { cwd, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const graft = (args: string[], cwd: string) => runGraft(args, cwd, 60_000);
 
 /** 24 small PNGs (red / blue tint, a shape class, a size value) and a CSV with missing labels. */
 function writeFixture(dir: string): void {
-  mkdirSync(join(dir, 'img'), { recursive: true });
-  const rows = ['image,red,blue,shape,size'];
-  for (let i = 0; i < 24; i++) {
-    const png = new PNG({ width: 24, height: 24 });
-    const red = i % 2;
-    const blue = (i >> 1) % 2;
-    for (let p = 0; p < 24 * 24; p++) {
-      png.data[p * 4] = red ? 220 : 20;
-      png.data[p * 4 + 1] = (p * 7 + i) % 255;
-      png.data[p * 4 + 2] = blue ? 220 : 20;
-      png.data[p * 4 + 3] = 255;
-    }
-    writeFileSync(join(dir, 'img', `${i}.png`), PNG.sync.write(png));
-    const redCell = i % 5 === 0 ? '?' : String(red);
-    const blueCell = i % 7 === 0 ? '' : String(blue);
-    const size = i % 3 === 0 ? 'NA' : (i / 24).toFixed(2);
-    rows.push(`img/${i}.png,${redCell},${blueCell},${i % 2 ? 'square' : 'round'},${size}`);
-  }
-  writeFileSync(join(dir, 'labels.csv'), `${rows.join('\n')}\n`);
+  writeLabelledPngs(dir, 24);
   writeFileSync(
     join(dir, 'graft.yaml'),
     `data: { adapter: manifest, path: labels.csv }
@@ -58,7 +27,9 @@ output: run
 describe('graft train / predict / eval / inspect (built CLI, subprocess)', () => {
   let dir: string;
   beforeAll(() => {
-    expect(existsSync(BIN), 'build first: npx turbo run build --filter=@graft/cli...').toBe(true);
+    expect(existsSync(GRAFT_BIN), 'build first: npx turbo run build --filter=@graft/cli...').toBe(
+      true,
+    );
     dir = mkdtempSync(join(tmpdir(), 'graft-e2e-'));
     writeFixture(dir);
   });

@@ -1,48 +1,18 @@
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { PNG } from 'pngjs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRAFT_BIN, runGraft, writeLabelledPngs } from '../testing/cliTestKit';
 
-const BIN = resolve(__dirname, '../../dist/bin.js');
-
-function graft(
-  args: string[],
-  cwd: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile('node', [BIN, ...args], { cwd, timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const graft = (args: string[], cwd: string) => runGraft(args, cwd, 120_000);
 
 /**
  * 48 small PNGs (red / blue tint, a shape class, a size value) and a CSV with missing labels;
  * 30% of them are the validation split every run is scored on.
  */
 function writeFixture(dir: string): void {
-  mkdirSync(join(dir, 'img'), { recursive: true });
-  const rows = ['image,red,blue,shape,size'];
-  for (let i = 0; i < 48; i++) {
-    const png = new PNG({ width: 24, height: 24 });
-    const red = i % 2;
-    const blue = (i >> 1) % 2;
-    for (let p = 0; p < 24 * 24; p++) {
-      png.data[p * 4] = red ? 220 : 20;
-      png.data[p * 4 + 1] = (p * 7 + i) % 255;
-      png.data[p * 4 + 2] = blue ? 220 : 20;
-      png.data[p * 4 + 3] = 255;
-    }
-    writeFileSync(join(dir, 'img', `${i}.png`), PNG.sync.write(png));
-    const redCell = i % 5 === 0 ? '?' : String(red);
-    const blueCell = i % 7 === 0 ? '' : String(blue);
-    const size = i % 3 === 0 ? 'NA' : (i / 48).toFixed(2);
-    rows.push(`img/${i}.png,${redCell},${blueCell},${i % 2 ? 'square' : 'round'},${size}`);
-  }
-  writeFileSync(join(dir, 'labels.csv'), `${rows.join('\n')}\n`);
+  writeLabelledPngs(dir, 48);
   writeFileSync(
     join(dir, 'graft.yaml'),
     `data: { adapter: manifest, path: labels.csv }
@@ -80,7 +50,9 @@ interface Row {
 describe('graft compare (built CLI, subprocess)', () => {
   let dir: string;
   beforeAll(() => {
-    expect(existsSync(BIN), 'build first: npx turbo run build --filter=@graft/cli...').toBe(true);
+    expect(existsSync(GRAFT_BIN), 'build first: npx turbo run build --filter=@graft/cli...').toBe(
+      true,
+    );
     dir = mkdtempSync(join(tmpdir(), 'graft-compare-e2e-'));
     writeFixture(dir);
   });
@@ -287,7 +259,7 @@ describe('graft compare (built CLI, subprocess)', () => {
   it('Ctrl-C stops a comparison at once, exit 130, leaving no folder, only its log', async () => {
     const child = spawn(
       'node',
-      [BIN, 'compare', 'graft.yaml', '--epochs', '50', '--output', 'stopped', '--quiet'],
+      [GRAFT_BIN, 'compare', 'graft.yaml', '--epochs', '50', '--output', 'stopped', '--quiet'],
       { cwd: dir },
     );
     let stderr = '';

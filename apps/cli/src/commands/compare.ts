@@ -29,7 +29,7 @@ import type {
 } from '../report/compareReport';
 import { compareTables, formatTextTable } from '../report/compareTables';
 import { renderCompareReport } from '../report/renderCompareReport';
-import type { Reporter } from '../reporter';
+import { alsoLoggedTo, type Reporter } from '../reporter';
 import { EXIT_CODES, watchInterrupts } from '../run/interrupts';
 import { createRunDirectory } from '../run/runDirectory';
 import { parsePolicy } from './inspect';
@@ -130,20 +130,7 @@ export async function runCompare(
   const run = await createRunDirectory(options.output ?? `${config.output}-compare`, {
     force: options.force,
   });
-  const log: Reporter = {
-    info: (m, d) => {
-      run.log(m);
-      reporter.info(m, d);
-    },
-    progress: (d, t) => {
-      run.log(t);
-      reporter.progress(d, t);
-    },
-    summary: (d, t) => {
-      run.log(t);
-      reporter.summary(d, t);
-    },
-  };
+  const log = alsoLoggedTo((line) => run.log(line), reporter);
   // A comparison has no checkpoint to resume from: Ctrl-C stops it at once and, as a failure
   // does, leaves no half-written folder, only its log.
   const interrupts = watchInterrupts((signal) => {

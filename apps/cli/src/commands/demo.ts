@@ -33,7 +33,7 @@ import {
 import { disposeExportHeads, exportHeads } from '../pipeline/exportHeads';
 import { freezeRows, historyPoints, taskReports } from '../pipeline/reports';
 import { renderReport } from '../report/renderReport';
-import type { Reporter } from '../reporter';
+import { alsoLoggedTo, type Reporter } from '../reporter';
 import { EXIT_CODES, watchInterrupts } from '../run/interrupts';
 import { createRunDirectory } from '../run/runDirectory';
 
@@ -179,20 +179,7 @@ export async function runDemo(options: DemoOptions, reporter: Reporter): Promise
   const run = await createRunDirectory(out, { force: replacing });
   await run.writeJson(DEMO_MARKER, { command: 'graft demo', options: { ...options, out } });
   const notes: string[] = [];
-  const log: Reporter = {
-    info: (m, d) => {
-      run.log(m);
-      reporter.info(m, d);
-    },
-    progress: (d, t) => {
-      run.log(t);
-      reporter.progress(d, t);
-    },
-    summary: (d, t) => {
-      run.log(t);
-      reporter.summary(d, t);
-    },
-  };
+  const log = alsoLoggedTo((line) => run.log(line), reporter);
   let trainer: Trainer | undefined;
   // Ctrl-C stops the demo at once; like a failure, it leaves no half-written folder.
   const interrupts = watchInterrupts((signal) => {

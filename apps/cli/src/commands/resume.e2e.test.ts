@@ -1,19 +1,9 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { PNG } from 'pngjs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const BIN = resolve(__dirname, '../../dist/bin.js');
+import { GRAFT_BIN, runGraft, writeLabelledPngs } from '../testing/cliTestKit';
 
 interface Outcome {
   code: number | null;
@@ -22,14 +12,10 @@ interface Outcome {
   stderr: string;
 }
 
-function graft(args: string[], cwd: string): Promise<Outcome> {
-  return new Promise((done) => {
-    execFile('node', [BIN, ...args], { cwd, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      done({ code, signal: null, stdout, stderr });
-    });
-  });
-}
+const graft = async (args: string[], cwd: string): Promise<Outcome> => ({
+  ...(await runGraft(args, cwd)),
+  signal: null,
+});
 
 /** Starts `graft train` and sends `signal` as soon as the run's first checkpoint exists. */
 function trainUntilCheckpoint(
@@ -39,7 +25,7 @@ function trainUntilCheckpoint(
   signal: NodeJS.Signals,
 ): Promise<Outcome> {
   return new Promise((done) => {
-    const child: ChildProcess = spawn('node', [BIN, 'train', ...args], { cwd });
+    const child: ChildProcess = spawn('node', [GRAFT_BIN, 'train', ...args], { cwd });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d) => {
@@ -63,25 +49,7 @@ function trainUntilCheckpoint(
 
 /** 48 small PNGs and a CSV with missing labels; four epochs of nine steps. */
 function writeFixture(dir: string): void {
-  mkdirSync(join(dir, 'img'), { recursive: true });
-  const rows = ['image,red,blue,shape,size'];
-  for (let i = 0; i < 48; i++) {
-    const png = new PNG({ width: 24, height: 24 });
-    const red = i % 2;
-    const blue = (i >> 1) % 2;
-    for (let p = 0; p < 24 * 24; p++) {
-      png.data[p * 4] = red ? 220 : 20;
-      png.data[p * 4 + 1] = (p * 7 + i) % 255;
-      png.data[p * 4 + 2] = blue ? 220 : 20;
-      png.data[p * 4 + 3] = 255;
-    }
-    writeFileSync(join(dir, 'img', `${i}.png`), PNG.sync.write(png));
-    const size = i % 3 === 0 ? 'NA' : (i / 48).toFixed(2);
-    rows.push(
-      `img/${i}.png,${i % 5 === 0 ? '?' : red},${i % 7 === 0 ? '' : blue},${i % 2 ? 'square' : 'round'},${size}`,
-    );
-  }
-  writeFileSync(join(dir, 'labels.csv'), `${rows.join('\n')}\n`);
+  writeLabelledPngs(dir, 48);
   // Every kind of state a resume must carry: trunk blocks and their batch-norm statistics
   // training, DWA's loss history, Adam's moments, warm-up + cosine, seeded augmentation, early
   // stopping's best weights.
@@ -131,7 +99,9 @@ function weightsOf(dir: string): Buffer {
 describe('graft train: Ctrl-C checkpoint, --resume, killed runs (built CLI, subprocess)', () => {
   let dir: string;
   beforeAll(() => {
-    expect(existsSync(BIN), 'build first: npx turbo run build --filter=@graft/cli...').toBe(true);
+    expect(existsSync(GRAFT_BIN), 'build first: npx turbo run build --filter=@graft/cli...').toBe(
+      true,
+    );
     dir = mkdtempSync(join(tmpdir(), 'graft-resume-'));
     writeFixture(dir);
   });

@@ -36,7 +36,7 @@ import { describeReport, freezeRows, historyPoints, taskReports } from '../pipel
 import type { StepProgress } from '../progressBar';
 import { renderReport } from '../report/renderReport';
 import type { RunReport } from '../report/runReport';
-import type { Reporter } from '../reporter';
+import { alsoLoggedTo, type Reporter } from '../reporter';
 import { readCheckpoint, runCheckpoints, type StoppedAt } from '../run/checkpoints';
 import { watchInterrupts } from '../run/interrupts';
 import { CHECKPOINT_FILE, createRunDirectory } from '../run/runDirectory';
@@ -116,20 +116,7 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
   // Everything checked: the run directory now exists, and every line also goes to run.log.
   const usedConfig = withAbsolutePaths(config, baseDir);
   const run = await createRunDirectory(config.output, { force: options.force, resume });
-  const log: Reporter = {
-    info: (m, d) => {
-      run.log(m);
-      reporter.info(m, d);
-    },
-    progress: (d, t) => {
-      run.log(t);
-      reporter.progress(d, t);
-    },
-    summary: (d, t) => {
-      run.log(t);
-      reporter.summary(d, t);
-    },
-  };
+  const log = alsoLoggedTo((line) => run.log(line), reporter);
   const notes: string[] = [];
   let stopped: StoppedAt | undefined;
   const interrupts = watchInterrupts((signal) =>
