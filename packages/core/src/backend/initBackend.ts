@@ -8,6 +8,7 @@ import { chooseBrowserThreads, reportCoresForThreads } from './browserThreads';
 import { startNodeThreads } from './nodeThreads';
 import { ensureGradientsRegistered } from './registerGradients';
 import { isNode, resolveNodeWasmDir } from './wasmFiles';
+import { watchWasmKernelFailures } from './wasmKernelFailures';
 
 /**
  * The backends graft trains on: `wasm` (SIMD WebAssembly, the default) or `cpu` (pure JS).
@@ -120,9 +121,15 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   try {
     await loadNativeKernels();
     restoreCores = await prepareWasm(options, warn);
-    const ok = await tf.setBackend('wasm');
-    if (!ok) throw new Error('tf.setBackend("wasm") returned false');
-    await tf.ready();
+    // The backend binds console.warn as it starts: kernel failures it prints are watched.
+    const stopWatching = watchWasmKernelFailures();
+    try {
+      const ok = await tf.setBackend('wasm');
+      if (!ok) throw new Error('tf.setBackend("wasm") returned false');
+      await tf.ready();
+    } finally {
+      stopWatching();
+    }
   } catch (cause) {
     if (cause instanceof GraftError) throw cause;
     const reason = cause instanceof Error ? cause.message : String(cause);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { isOutOfMemory, takeWasmKernelFailure } from '../backend/wasmKernelFailures';
 import { GraftError } from '../errors';
 import { isMovingStatistic, type Param } from '../nn/param';
 import { type Batch, batchTensors, knownBatchCount, passOver, type TrainingData } from './batch';
@@ -254,6 +255,8 @@ export class Trainer {
         },
       );
     }
+    // A failure reported before this fit (by other work) is not this run's to raise.
+    takeWasmKernelFailure();
     const perEpoch = options.stepsPerEpoch ?? knownBatchCount(data);
     if (this.schedule.needsTotal && perEpoch === undefined) {
       throw new GraftError(
@@ -400,6 +403,7 @@ export class Trainer {
     const lossSums = tasks.map(() => 0);
     const counts = tasks.map(() => 0);
     let batches = 0;
+    takeWasmKernelFailure(); // not this evaluation's
     const turns = eventLoopTurns();
     for await (const { batch, owned } of passOver(data, 0)) {
       await turns.maybeYield();
@@ -429,6 +433,10 @@ export class Trainer {
         if (owned) tf.dispose(batchTensors(batch));
       }
       batches++;
+      // Metrics computed from a kernel's garbage output would be reported as real.
+      const failure = takeWasmKernelFailure();
+      if (failure !== undefined)
+        throw kernelFailed(failure, 'Trainer.evaluate', `batch ${batches}`);
     }
     if (batches === 0) {
       throw new GraftError('NO_BATCHES', 'The evaluation data yielded no batches', {
@@ -590,6 +598,13 @@ export class Trainer {
         restoreParams(this.statistics, beforeStep);
         throw this.nonFinite(`Loss became ${loss}`, epoch, step, taskLosses);
       }
+      // A WASM kernel that could not run leaves garbage in its output and says so only on
+      // stderr: this step's loss and gradients are wrong, so it must not update anything.
+      const failure = takeWasmKernelFailure();
+      if (failure !== undefined) {
+        restoreParams(this.statistics, beforeStep);
+        throw kernelFailed(failure, 'Trainer.fit', `epoch ${epoch + 1}, step ${step}`);
+      }
       const entries: OptimizerEntry[] = [];
       for (const param of sets.params) {
         const grad = result.grads[param.variable.name];
@@ -655,6 +670,20 @@ export class Trainer {
       },
     );
   }
+}
+
+function kernelFailed(failure: string, where: string, at: string): GraftError {
+  const memory = isOutOfMemory(failure);
+  return new GraftError(
+    'WASM_KERNEL_FAILED',
+    memory
+      ? `The WebAssembly heap ran out of memory at ${at} (a WASM heap holds at most 4 GiB)`
+      : `A WASM kernel failed at ${at}`,
+    {
+      where,
+      hint: `${memory ? 'Use a smaller batch size or input size, or a narrower backbone. ' : ''}${where === 'Trainer.fit' ? "Training stopped before the step's update; the weights are those after the last good step. " : 'No metrics were computed from it. '}The backend said: ${failure.trim()}`,
+    },
+  );
 }
 
 function unknownTask(task: string, tasks: readonly string[], where: string): GraftError {
