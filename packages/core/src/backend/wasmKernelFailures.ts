@@ -5,7 +5,9 @@
  * wrong numbers. The backend prints through `console.warn` as it was when the module was
  * created (Emscripten binds it then), so graft puts a watcher there just for that moment:
  * every line still reaches the original `console.warn`, and one naming a failed XNNPACK
- * operator is also recorded here for the Trainer to turn into an error.
+ * operator is also recorded here for the Trainer to turn into an error. Not covered: the
+ * threaded build in Node (`initBackend({ threads: n > 1 })`, not the default) writes straight
+ * to stderr's file descriptor, past console.warn.
  *
  * @example
  * ```ts
