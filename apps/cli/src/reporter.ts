@@ -1,3 +1,4 @@
+import type { EpochLogs } from '@graft/core';
 import { type StepProgress, stepProgress } from './progressBar';
 
 /** Where commands send progress: text lines for people, JSON lines for scripts. */
@@ -31,6 +32,21 @@ export function alsoLoggedTo(log: (line: string) => void, reporter: Reporter): R
       reporter.summary(data, text);
     },
   };
+}
+
+/**
+ * The per-epoch summary line every training command prints: loss per task, validation loss,
+ * time; with the same numbers as data for --json.
+ */
+export function reportEpoch(reporter: Reporter, logs: EpochLogs, epochs: number): void {
+  const tasks = Object.entries(logs.taskLosses)
+    .map(([t, l]) => `${t} ${l.toFixed(3)}`)
+    .join(', ');
+  const v = logs.validation?.loss;
+  reporter.progress(
+    { epoch: logs.epoch + 1, epochs, loss: logs.loss, validationLoss: v },
+    `epoch ${logs.epoch + 1}/${epochs}  loss ${logs.loss.toFixed(3)} (${tasks})${v === undefined ? '' : `  validation ${v.toFixed(3)}`}  ${logs.seconds.toFixed(1)} s`,
+  );
 }
 
 export interface ReporterOptions {

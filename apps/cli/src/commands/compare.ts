@@ -30,7 +30,7 @@ import type {
 import { compareTables, formatTextTable } from '../report/compareTables';
 import { renderCompareReport } from '../report/renderCompareReport';
 import { alsoLoggedTo, type Reporter } from '../reporter';
-import { EXIT_CODES, watchInterrupts } from '../run/interrupts';
+import { discardOnInterrupt } from '../run/interrupts';
 import { createRunDirectory } from '../run/runDirectory';
 import { parsePolicy } from './inspect';
 
@@ -133,14 +133,11 @@ export async function runCompare(
   const log = alsoLoggedTo((line) => run.log(line), reporter);
   // A comparison has no checkpoint to resume from: Ctrl-C stops it at once and, as a failure
   // does, leaves no half-written folder, only its log.
-  const interrupts = watchInterrupts((signal) => {
-    run.log(`stopped by ${signal}`);
-    const kept = run.discardSync();
-    process.stderr.write(
-      `graft: comparison stopped by ${signal}; its folder was removed${kept ? `, its log is in ${kept}` : ''}\n`,
-    );
-    process.exit(EXIT_CODES[signal]);
-  });
+  const interrupts = discardOnInterrupt(
+    run,
+    (signal, kept) =>
+      `graft: comparison stopped by ${signal}; its folder was removed${kept ? `, its log is in ${kept}` : ''}`,
+  );
   try {
     await run.writeJson('config.json', config);
     const kinds = taskKinds(config);

@@ -33,8 +33,8 @@ import {
 import { disposeExportHeads, exportHeads } from '../pipeline/exportHeads';
 import { freezeRows, historyPoints, taskReports } from '../pipeline/reports';
 import { renderReport } from '../report/renderReport';
-import { alsoLoggedTo, type Reporter } from '../reporter';
-import { EXIT_CODES, watchInterrupts } from '../run/interrupts';
+import { alsoLoggedTo, type Reporter, reportEpoch } from '../reporter';
+import { discardOnInterrupt } from '../run/interrupts';
 import { createRunDirectory } from '../run/runDirectory';
 
 export interface DemoOptions {
@@ -182,12 +182,10 @@ export async function runDemo(options: DemoOptions, reporter: Reporter): Promise
   const log = alsoLoggedTo((line) => run.log(line), reporter);
   let trainer: Trainer | undefined;
   // Ctrl-C stops the demo at once; like a failure, it leaves no half-written folder.
-  const interrupts = watchInterrupts((signal) => {
-    run.log(`stopped by ${signal}`);
-    run.discardSync();
-    process.stderr.write(`graft: demo stopped by ${signal}; its unfinished output was removed\n`);
-    process.exit(EXIT_CODES[signal]);
-  });
+  const interrupts = discardOnInterrupt(
+    run,
+    (signal) => `graft: demo stopped by ${signal}; its unfinished output was removed`,
+  );
   try {
     log.info(
       `backend: ${info.name} (SIMD ${info.simd ? 'on' : 'off'}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`,
@@ -238,16 +236,7 @@ export async function runDemo(options: DemoOptions, reporter: Reporter): Promise
       validation: source(validation, false),
       callbacks: [
         {
-          onEpochEnd: (logs: EpochLogs) => {
-            const tasks = Object.entries(logs.taskLosses)
-              .map(([t, l]) => `${t} ${l.toFixed(3)}`)
-              .join(', ');
-            const v = logs.validation?.loss;
-            log.progress(
-              { epoch: logs.epoch + 1, epochs: options.epochs, loss: logs.loss, validationLoss: v },
-              `epoch ${logs.epoch + 1}/${options.epochs}  loss ${logs.loss.toFixed(3)} (${tasks})${v === undefined ? '' : `  validation ${v.toFixed(3)}`}  ${logs.seconds.toFixed(1)} s`,
-            );
-          },
+          onEpochEnd: (logs: EpochLogs) => reportEpoch(log, logs, options.epochs),
         },
       ],
     });

@@ -36,7 +36,7 @@ import { describeReport, freezeRows, historyPoints, taskReports } from '../pipel
 import type { StepProgress } from '../progressBar';
 import { renderReport } from '../report/renderReport';
 import type { RunReport } from '../report/runReport';
-import { alsoLoggedTo, type Reporter } from '../reporter';
+import { alsoLoggedTo, type Reporter, reportEpoch } from '../reporter';
 import { readCheckpoint, runCheckpoints, type StoppedAt } from '../run/checkpoints';
 import { watchInterrupts } from '../run/interrupts';
 import { CHECKPOINT_FILE, createRunDirectory } from '../run/runDirectory';
@@ -200,15 +200,7 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
       {
         onEpochEnd: (logs: EpochLogs) => {
           // Stopped by a signal mid-epoch: the partial epoch is not an epoch of the run.
-          if (stopped) return;
-          const tasks = Object.entries(logs.taskLosses)
-            .map(([t, l]) => `${t} ${l.toFixed(3)}`)
-            .join(', ');
-          const v = logs.validation?.loss;
-          log.progress(
-            { epoch: logs.epoch + 1, epochs: config.epochs, loss: logs.loss, validationLoss: v },
-            `epoch ${logs.epoch + 1}/${config.epochs}  loss ${logs.loss.toFixed(3)} (${tasks})${v === undefined ? '' : `  validation ${v.toFixed(3)}`}  ${logs.seconds.toFixed(1)} s`,
-          );
+          if (!stopped) reportEpoch(log, logs, config.epochs);
         },
       },
     ];

@@ -49,3 +49,20 @@ export function watchInterrupts(onSignal: (signal: StopSignal) => void): Interru
     },
   };
 }
+
+/**
+ * For commands with no checkpoint to resume from (demo, compare): the first Ctrl-C or SIGTERM
+ * stops at once, leaving no half-written folder (`run.discardSync()` keeps only the log), prints
+ * `message(signal, keptLog)` and exits with the signal's code.
+ */
+export function discardOnInterrupt(
+  run: { log(line: string): void; discardSync(): string | undefined },
+  message: (signal: StopSignal, keptLog: string | undefined) => string,
+): InterruptWatch {
+  return watchInterrupts((signal) => {
+    run.log(`stopped by ${signal}`);
+    const kept = run.discardSync();
+    process.stderr.write(`${message(signal, kept)}\n`);
+    process.exit(EXIT_CODES[signal]);
+  });
+}

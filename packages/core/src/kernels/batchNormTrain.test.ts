@@ -7,7 +7,7 @@ import { mobileNetV2 } from '../models/mobileNetV2';
 import { nativeKernels } from '../native/nativeKernels';
 import { batchNormTraining, composedBatchNormTraining } from '../nn/batchNormTraining';
 import { clippedRelu } from '../nn/relu';
-import { seededRandom } from '../nn/testHelpers';
+import { batchNormLossInFloat64, seededRandom } from '../nn/testHelpers';
 import {
   BATCH_NORM_TRAIN,
   BATCH_NORM_TRAIN_GRAD,
@@ -183,7 +183,12 @@ describe('GraftBatchNormTrain on wasm (graft SIMD kernel, fused activation)', ()
     const x = Float64Array.from(f.x);
     const gamma = Float64Array.from(f.gamma);
     const beta = Float64Array.from(f.beta);
-    const loss = () => lossInFloat64(x, gamma, beta, f.w, f.c, 6);
+    const loss = () =>
+      batchNormLossInFloat64(x, gamma, beta, f.w, {
+        channels: f.c,
+        epsilon: EPS,
+        act: (z) => Math.min(Math.max(z, 0), 6),
+      });
     const h = 1e-6;
     const numeric = (arr: Float64Array, i: number) => {
       const saved = arr[i] as number;
@@ -447,31 +452,3 @@ describe('GraftBatchNormTrain on wasm (graft SIMD kernel, fused activation)', ()
     net.dispose();
   });
 });
-
-/** sum(act(BN(x)) * w) in float64 with plain loops, independent of tfjs. */
-function lossInFloat64(
-  x: Float64Array,
-  gamma: Float64Array,
-  beta: Float64Array,
-  w: Float32Array,
-  c: number,
-  maxValue: number,
-): number {
-  const n = x.length / c;
-  const mean = new Float64Array(c);
-  const variance = new Float64Array(c);
-  for (let i = 0; i < x.length; i++) mean[i % c] = (mean[i % c] as number) + (x[i] as number) / n;
-  for (let i = 0; i < x.length; i++) {
-    variance[i % c] =
-      (variance[i % c] as number) + ((x[i] as number) - (mean[i % c] as number)) ** 2 / n;
-  }
-  let loss = 0;
-  for (let i = 0; i < x.length; i++) {
-    const ch = i % c;
-    const xhat =
-      ((x[i] as number) - (mean[ch] as number)) / Math.sqrt((variance[ch] as number) + EPS);
-    const z = (gamma[ch] as number) * xhat + (beta[ch] as number);
-    loss += Math.min(Math.max(z, 0), maxValue) * (w[i] as number);
-  }
-  return loss;
-}

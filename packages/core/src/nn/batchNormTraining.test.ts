@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/initBackend';
 import { batchNormTraining } from './batchNormTraining';
-import { relativeError, seededRandom, seededTensor } from './testHelpers';
+import { batchNormLossInFloat64, relativeError, seededRandom, seededTensor } from './testHelpers';
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu' });
@@ -106,7 +106,7 @@ describe('batchNormTraining', () => {
     const beta = Float64Array.from(f.beta.dataSync());
     const w = Float64Array.from(f.w.dataSync());
     const [gx, gGamma, gBeta] = gradsOf(f, ours(f)) as [Float32Array, Float32Array, Float32Array];
-    const loss = () => lossInFloat64(x, gamma, beta, w);
+    const loss = () => batchNormLossInFloat64(x, gamma, beta, w, { channels: C, epsilon: EPS });
     const h = 1e-5;
     const numeric = (arr: Float64Array, i: number) => {
       const saved = arr[i] as number;
@@ -187,28 +187,3 @@ describe('batchNormTraining', () => {
     disposeFixture(f);
   });
 });
-
-/** sum(BN(x) * w) computed in float64 with plain loops, independent of tfjs. */
-function lossInFloat64(
-  x: Float64Array,
-  gamma: Float64Array,
-  beta: Float64Array,
-  w: Float64Array,
-): number {
-  const n = x.length / C;
-  const mean = new Float64Array(C);
-  const variance = new Float64Array(C);
-  for (let i = 0; i < x.length; i++) mean[i % C] = (mean[i % C] as number) + (x[i] as number) / n;
-  for (let i = 0; i < x.length; i++) {
-    variance[i % C] =
-      (variance[i % C] as number) + ((x[i] as number) - (mean[i % C] as number)) ** 2 / n;
-  }
-  let loss = 0;
-  for (let i = 0; i < x.length; i++) {
-    const c = i % C;
-    const xhat =
-      ((x[i] as number) - (mean[c] as number)) / Math.sqrt((variance[c] as number) + EPS);
-    loss += ((gamma[c] as number) * xhat + (beta[c] as number)) * (w[i] as number);
-  }
-  return loss;
-}

@@ -48,3 +48,35 @@ export function seededTensor(shape: number[], seed: number): tf.Tensor {
 export function values(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
 }
+
+/**
+ * sum(act(BN(x)) * w) for channels-last `x` with `channels` channels, batch statistics and
+ * the given epsilon, in float64 with plain loops: a reference independent of tfjs for finite
+ * differences. `act` defaults to the identity.
+ */
+export function batchNormLossInFloat64(
+  x: Float64Array,
+  gamma: Float64Array,
+  beta: Float64Array,
+  w: ArrayLike<number>,
+  options: { channels: number; epsilon: number; act?: (z: number) => number },
+): number {
+  const { channels: c, epsilon } = options;
+  const act = options.act ?? ((z: number) => z);
+  const n = x.length / c;
+  const mean = new Float64Array(c);
+  const variance = new Float64Array(c);
+  for (let i = 0; i < x.length; i++) mean[i % c] = (mean[i % c] as number) + (x[i] as number) / n;
+  for (let i = 0; i < x.length; i++) {
+    variance[i % c] =
+      (variance[i % c] as number) + ((x[i] as number) - (mean[i % c] as number)) ** 2 / n;
+  }
+  let loss = 0;
+  for (let i = 0; i < x.length; i++) {
+    const ch = i % c;
+    const xhat =
+      ((x[i] as number) - (mean[ch] as number)) / Math.sqrt((variance[ch] as number) + epsilon);
+    loss += act((gamma[ch] as number) * xhat + (beta[ch] as number)) * (w[i] as number);
+  }
+  return loss;
+}

@@ -130,18 +130,7 @@ export class FeatureCachePass {
     const split = this.split as FeatureSplit;
     const ids = batch.ids;
     const n = batch.x.shape[0] ?? 0;
-    const refusal =
-      ids === undefined
-        ? 'the batches carry no example ids (build them with @graft/datasets batches)'
-        : batch.augmented !== false
-          ? batch.augmented
-            ? 'the batches are augmented'
-            : 'the batches do not say they are un-augmented (augmented: false)'
-          : ids.length !== n
-            ? `a batch has ${ids.length} ids for ${n} examples`
-            : this.repeatedId(ids) !== undefined
-              ? `example id "${this.repeatedId(ids)}" occurs twice in one pass; ids must be unique`
-              : undefined;
+    const refusal = this.refusal(batch, n);
     if (refusal !== undefined || ids === undefined) {
       this.dataRefused = refusal;
       this.drop();
@@ -164,6 +153,24 @@ export class FeatureCachePass {
       forward: (options) => split.fromFeatures(features, options),
       dispose: () => tf.dispose(Object.values(features)),
     };
+  }
+
+  /** Why this batch cannot use the cache, if it cannot (checked on every batch of a pass). */
+  private refusal(batch: Batch, n: number): string | undefined {
+    const ids = batch.ids;
+    if (ids === undefined) {
+      return 'the batches carry no example ids (build them with @graft/datasets batches)';
+    }
+    if (batch.augmented === true) return 'the batches are augmented';
+    if (batch.augmented !== false) {
+      return 'the batches do not say they are un-augmented (augmented: false)';
+    }
+    if (ids.length !== n) return `a batch has ${ids.length} ids for ${n} examples`;
+    const repeated = this.repeatedId(ids);
+    if (repeated !== undefined) {
+      return `example id "${repeated}" occurs twice in one pass; ids must be unique`;
+    }
+    return undefined;
   }
 
   /** An id of `ids` seen before in this pass (or twice in `ids`), if any. */
