@@ -77,6 +77,17 @@ export { ReLU, ReLU6 } from './nn/relu';
 export type { Padding } from './nn/spatial';
 export type { SpatialPadding } from './nn/zeroPadding2d';
 export { ZeroPadding2D } from './nn/zeroPadding2d';
+export { batchRows, replicaRows } from './parallel/batchRows';
+export type { ReplicaJob, ReplicaJobContext } from './parallel/dataParallelJob';
+export { runDataParallelReplica } from './parallel/dataParallelReplica';
+export type { DataParallelOptions, DataParallelResult } from './parallel/fitDataParallel';
+export { fitDataParallel, restoreTrainedParams } from './parallel/fitDataParallel';
+export type { ReplicaGroupMemory } from './parallel/replicaGroup';
+export {
+  createReplicaGroupMemory,
+  ReplicaGroup,
+  requestReplicaStop,
+} from './parallel/replicaGroup';
 export type { EncodeOptions, ParamBlobEntry, ParamBlobManifest } from './pretrained/paramBlob';
 export { decodeParamsInto, encodeParams } from './pretrained/paramBlob';
 export type {

@@ -52,7 +52,9 @@ export type GraftErrorCode =
   | 'RUN_DIR_EXISTS'
   | 'OUTPUT_UNWRITABLE'
   | 'CHECKPOINT_NOT_FOUND'
-  | 'CHECKPOINT_INVALID';
+  | 'CHECKPOINT_INVALID'
+  | 'REPLICA_FAILED'
+  | 'REPLICA_MISMATCH';
 
 /**
  * The optional parts of a {@link GraftError}: where the problem is, what to do, and the

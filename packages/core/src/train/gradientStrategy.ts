@@ -68,6 +68,12 @@ export interface GradientStrategyResult {
  */
 export interface GradientStrategy {
   readonly name: string;
+  /**
+   * True when `computeGradients` updates host-side state from the batch's gradients
+   * (GradNorm's task weights). Data-parallel training refuses such a strategy: each replica
+   * would update it from its own rows, and the replicas would drift apart.
+   */
+  readonly perStepHostState?: boolean;
   /** Called once by the Trainer with the model's task names; validates options against them. */
   init?(tasks: readonly string[]): void;
   /** Parameters the strategy learns with the model (uncertainty's log-variances). */

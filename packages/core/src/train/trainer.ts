@@ -2,6 +2,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { isOutOfMemory, takeWasmKernelFailure } from '../backend/wasmKernelFailures';
 import { GraftError } from '../errors';
 import { isMovingStatistic, type Param } from '../nn/param';
+import { batchRows, replicaRows } from '../parallel/batchRows';
+import type { ReplicaGroup } from '../parallel/replicaGroup';
+import {
+  type LocalStep,
+  packStep,
+  type StepExchangeLayout,
+  stepExchangeLength,
+  unpackStep,
+} from '../parallel/stepExchange';
 import { type Batch, batchTensors, knownBatchCount, passOver, type TrainingData } from './batch';
 import type { BatchMetrics } from './batchMetrics';
 import type { TrainerCallback, TrainingControl } from './callbacks/trainerCallback';
@@ -77,6 +86,13 @@ export interface TrainerOptions {
   featureCacheBytes?: number;
   /** Receives notes on what the Trainer decided (feature cache on or off, and why). Default: none. */
   onInfo?: (message: string) => void;
+  /**
+   * Train as one replica of a data-parallel group (see `fitDataParallel`, which sets this):
+   * every replica runs the same Trainer on the same batches, trains on its own rows of each
+   * batch, and applies the group's row-weighted mean gradient, so the replicas stay
+   * identical. Batch norm then normalises over each replica's rows.
+   */
+  dataParallel?: ReplicaGroup;
 }
 
 /**
@@ -145,6 +161,7 @@ export class Trainer {
   private readonly featureCache: { mode: FeatureCacheMode; maxBytes: number };
   private readonly info: (message: string) => void;
   private readonly statistics: Param[];
+  private readonly group: ReplicaGroup | undefined;
   private activePlan: TrainablePlan | undefined;
   private lrScales = new Map<string, number>();
   private sets: TrainableSets | undefined;
@@ -194,6 +211,17 @@ export class Trainer {
     };
     this.statistics = model.params.filter((p) => isMovingStatistic(p.kind));
     this.cursor = newCursor(model.tasks.length);
+    this.group = options.dataParallel;
+    if (this.group && this.strategy.perStepHostState) {
+      throw new GraftError(
+        'INVALID_ARGUMENT',
+        `The ${this.strategy.name} task weighting cannot train data-parallel`,
+        {
+          where: 'Trainer',
+          hint: "It updates its weights from each batch's gradients outside the model, so the replicas would drift apart. Use one replica, or another weighting (equal, static, uncertainty, dwa, pcgrad).",
+        },
+      );
+    }
   }
 
   /**
@@ -315,7 +343,16 @@ export class Trainer {
         }
         let result: StepResult;
         try {
-          result = this.trainStep(batch, epoch, cursor.scheduleStep, totalSteps, cache);
+          result = this.group
+            ? await this.replicaStep(
+                this.group,
+                batch,
+                epoch,
+                cursor.scheduleStep,
+                totalSteps,
+                cache,
+              )
+            : this.trainStep(batch, epoch, cursor.scheduleStep, totalSteps, cache);
         } finally {
           if (owned) tf.dispose(batchTensors(batch));
         }
@@ -339,6 +376,10 @@ export class Trainer {
         for (const cb of callbacks) await cb.onStepEnd?.(stepLogs, control);
         // Signal handlers (Ctrl-C -> control.stop) and a page's input run between steps.
         await turns.maybeYield();
+        // Replicas stop together: one that stops alone would leave the others waiting.
+        if (this.group && (await this.group.agreeToStop(stopReason !== undefined))) {
+          control.stop(stopReason ?? 'stopped: another replica or the starting thread asked');
+        }
         if (stopReason !== undefined) break;
       }
       const steps = cursor.batch;
@@ -543,13 +584,136 @@ export class Trainer {
     totalSteps: number,
     cache?: FeatureCachePass,
   ): StepResult {
+    const step = this.globalStep + 1;
+    const learningRate = this.learningRateAt(runStep, totalSteps);
+    const local = this.localStep(batch, epoch, step, cache);
+    try {
+      const { loss, taskLosses, labelled } = local;
+      if (!Number.isFinite(loss)) {
+        local.undoStatistics();
+        throw this.nonFinite(`Loss became ${loss}`, epoch, step, taskLosses);
+      }
+      // A WASM kernel that could not run leaves garbage in its output and says so only on
+      // stderr: this step's loss and gradients are wrong, so it must not update anything.
+      const failure = takeWasmKernelFailure();
+      if (failure !== undefined) {
+        local.undoStatistics();
+        throw kernelFailed(failure, 'Trainer.fit', `epoch ${epoch + 1}, step ${step}`);
+      }
+      const gradNorm = this.applyGradients(local.grads, learningRate);
+      if (!Number.isFinite(gradNorm)) {
+        local.undoStatistics();
+        throw this.nonFinite(`The gradient norm became ${gradNorm}`, epoch, step, taskLosses);
+      }
+      this.globalStep = step;
+      return { loss, taskLosses, labelled, gradNorm, learningRate };
+    } finally {
+      local.dispose();
+    }
+  }
+
+  /**
+   * The step as one replica of a data-parallel group: gradients on this replica's rows, then
+   * the group's row-weighted sums (see parallel/stepExchange.ts) in place of the local
+   * numbers, so every replica checks, logs and applies the same step.
+   */
+  private async replicaStep(
+    group: ReplicaGroup,
+    batch: Batch,
+    epoch: number,
+    runStep: number,
+    totalSteps: number,
+    cache?: FeatureCachePass,
+  ): Promise<StepResult> {
+    const sets = this.sets as TrainableSets;
+    const step = this.globalStep + 1;
+    const learningRate = this.learningRateAt(runStep, totalSteps);
+    const where = `Trainer.fit (replica ${group.rank} of ${group.size}, epoch ${epoch + 1}, step ${step})`;
+    const rows = batch.x.shape[0] ?? 0;
+    const [start, end] = replicaRows(rows, group.rank, group.size);
+    const mine = end > start ? batchRows(batch, start, end) : undefined;
+    let local: ReturnType<Trainer['localStep']> | undefined;
+    try {
+      if (mine) {
+        this.checkBatch(mine);
+        local = this.localStep(mine, epoch, step, cache);
+        const failure = takeWasmKernelFailure();
+        if (failure !== undefined) {
+          local.undoStatistics();
+          group.fail();
+          throw kernelFailed(failure, 'Trainer.fit', `epoch ${epoch + 1}, step ${step}`);
+        }
+      }
+      const layout: StepExchangeLayout = {
+        params: sets.params,
+        statistics: this.statistics,
+        tasks: this.model.tasks.length,
+      };
+      const sums = await group.allReduceSum(
+        stepExchangeLength(layout),
+        (slot) => packStep(slot, layout, local, { batch: rows, mine: end - start }),
+        where,
+      );
+      const reduced = unpackStep(sums, layout);
+      if (reduced.rowsSeen !== rows * group.size || reduced.rowsTrained !== rows) {
+        group.fail();
+        throw new GraftError(
+          'REPLICA_MISMATCH',
+          `The replicas were given different batches (replica ${group.rank} got ${rows} rows)`,
+          {
+            where,
+            hint: 'Every replica must read the same batches in the same order: build the data the same way, with the same seed, in each.',
+          },
+        );
+      }
+      const { loss, taskLosses, labelled } = reduced;
+      const undo = () => local?.undoStatistics();
+      if (!Number.isFinite(loss)) {
+        undo();
+        throw this.nonFinite(`Loss became ${loss}`, epoch, step, taskLosses);
+      }
+      // Every replica keeps the same moving statistics: the mean of their updates.
+      for (const p of this.statistics) {
+        const values = reduced.statistics.get(p.name) as Float32Array;
+        tf.tidy(() => p.variable.assign(tf.tensor(values, p.variable.shape, 'float32')));
+      }
+      const grads: Record<string, tf.Tensor> = {};
+      for (const [name, values] of reduced.grads) {
+        const variable = sets.variables.find((v) => v.name === name) as tf.Variable;
+        grads[name] = tf.tensor(values, variable.shape, 'float32');
+      }
+      let gradNorm: number;
+      try {
+        gradNorm = this.applyGradients(grads, learningRate);
+      } finally {
+        tf.dispose(Object.values(grads));
+      }
+      if (!Number.isFinite(gradNorm)) {
+        undo();
+        throw this.nonFinite(`The gradient norm became ${gradNorm}`, epoch, step, taskLosses);
+      }
+      this.globalStep = step;
+      return { loss, taskLosses, labelled, gradNorm, learningRate };
+    } finally {
+      local?.dispose();
+      if (mine) tf.dispose(batchTensors(mine));
+    }
+  }
+
+  private learningRateAt(runStep: number, totalSteps: number): number {
+    return this.optimizer.spec.learningRate * this.schedule.factor(runStep, totalSteps);
+  }
+
+  /**
+   * Forward, losses and gradients on one batch (through the gradient strategy), and the
+   * numbers read back: the combined loss, each task's loss and labelled count. The moving
+   * statistics the forward pass updated can be put back with `undoStatistics`.
+   */
+  private localStep(batch: Batch, epoch: number, step: number, cache?: FeatureCachePass) {
     const sets = this.sets as TrainableSets;
     this.checkBatch(batch);
     // While the trunk is frozen, the heads may train on cached trunk features.
     const cached: CachedForward | undefined = cache?.featuresFor(batch);
-    const step = this.globalStep + 1;
-    const learningRate =
-      this.optimizer.spec.learningRate * this.schedule.factor(runStep, totalSteps);
     const tasks = this.model.tasks;
     const batchNormModes = this.activePlan?.batchNorm;
     // Moving statistics are updated by the forward pass; keep the pre-step values so a bad
@@ -580,7 +744,26 @@ export class Trainer {
         return losses;
       },
     };
-    const result = this.strategy.computeGradients(context);
+    const dispose = () => {
+      beforeStep.dispose();
+      afterFirstPass?.dispose();
+      cached?.dispose();
+    };
+    let result: ReturnType<GradientStrategy['computeGradients']>;
+    try {
+      result = this.strategy.computeGradients(context);
+    } catch (e) {
+      dispose();
+      throw e;
+    }
+    const disposeAll = () => {
+      tf.dispose([
+        result.loss,
+        ...Object.values(result.taskLosses),
+        ...Object.values(result.grads),
+      ]);
+      dispose();
+    };
     try {
       const readout = tf.tidy(() =>
         tf.stack([
@@ -591,42 +774,28 @@ export class Trainer {
       );
       const values = Array.from(readout.dataSync());
       readout.dispose();
-      const loss = values[0] as number;
-      const taskLosses = values.slice(1, 1 + tasks.length);
-      const labelled = values.slice(1 + tasks.length);
-      if (!Number.isFinite(loss)) {
-        restoreParams(this.statistics, beforeStep);
-        throw this.nonFinite(`Loss became ${loss}`, epoch, step, taskLosses);
-      }
-      // A WASM kernel that could not run leaves garbage in its output and says so only on
-      // stderr: this step's loss and gradients are wrong, so it must not update anything.
-      const failure = takeWasmKernelFailure();
-      if (failure !== undefined) {
-        restoreParams(this.statistics, beforeStep);
-        throw kernelFailed(failure, 'Trainer.fit', `epoch ${epoch + 1}, step ${step}`);
-      }
-      const entries: OptimizerEntry[] = [];
-      for (const param of sets.params) {
-        const grad = result.grads[param.variable.name];
-        if (grad) entries.push({ param, grad, lrScale: this.lrScales.get(param.name) ?? 1 });
-      }
-      const gradNorm = this.optimizer.step(entries, { learningRate, clipNorm: this.clipNorm });
-      if (!Number.isFinite(gradNorm)) {
-        restoreParams(this.statistics, beforeStep);
-        throw this.nonFinite(`The gradient norm became ${gradNorm}`, epoch, step, taskLosses);
-      }
-      this.globalStep = step;
-      return { loss, taskLosses, labelled, gradNorm, learningRate };
-    } finally {
-      tf.dispose([
-        result.loss,
-        ...Object.values(result.taskLosses),
-        ...Object.values(result.grads),
-      ]);
-      beforeStep.dispose();
-      afterFirstPass?.dispose();
-      cached?.dispose();
+      return {
+        grads: result.grads,
+        loss: values[0] as number,
+        taskLosses: values.slice(1, 1 + tasks.length),
+        labelled: values.slice(1 + tasks.length),
+        undoStatistics: () => restoreParams(this.statistics, beforeStep),
+        dispose: disposeAll,
+      } satisfies LocalStep & Record<string, unknown>;
+    } catch (e) {
+      disposeAll();
+      throw e;
     }
+  }
+
+  /** One optimizer update from gradients by variable name; returns the global gradient norm. */
+  private applyGradients(grads: Readonly<Record<string, tf.Tensor>>, learningRate: number): number {
+    const entries: OptimizerEntry[] = [];
+    for (const param of (this.sets as TrainableSets).params) {
+      const grad = grads[param.variable.name];
+      if (grad) entries.push({ param, grad, lrScale: this.lrScales.get(param.name) ?? 1 });
+    }
+    return this.optimizer.step(entries, { learningRate, clipNorm: this.clipNorm });
   }
 
   private taskLoss(losses: Readonly<Record<string, tf.Scalar>>, task: string): tf.Scalar {

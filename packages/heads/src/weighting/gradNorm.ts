@@ -105,6 +105,8 @@ export function gradNorm(options: GradNormOptions = {}): GradientStrategy {
 
   return {
     name: 'gradnorm',
+    // Its weights follow each batch's per-task gradients, outside the model.
+    perStepHostState: true,
     init(names) {
       tasks = names;
       w = names.map(() => 1);

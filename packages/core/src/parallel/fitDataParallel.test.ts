@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+// Worker threads load graft's built ES module (they cannot load TypeScript): so does this test,
+// so that the workers and the job module share one graft. `npm test` builds it first.
+import * as core from '../../dist/index.js';
+
+const job = new URL('./testing/tinyJob.mjs', import.meta.url);
+
+function paramValues(state: core.DataParallelResult['state']): Map<string, Float32Array> {
+  return new Map([...state.params].map(([name, t]) => [name, t.values]));
+}
+
+function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
+  let max = 0;
+  for (const [name, x] of a) {
+    const y = b.get(name) as Float32Array;
+    for (let j = 0; j < x.length; j++)
+      max = Math.max(max, Math.abs((x[j] as number) - (y[j] as number)));
+  }
+  return max;
+}
+
+describe('fitDataParallel (worker threads)', () => {
+  it('trains one model on 2 worker threads and reports progress from replica 0', async () => {
+    const steps: number[] = [];
+    const epochs: number[] = [];
+    const result = await core.fitDataParallel({
+      job,
+      replicas: 2,
+      options: { epochs: 3, batches: 5, batchSize: 9 },
+      onStepEnd: (logs) => steps.push(logs.step),
+      onEpochEnd: (logs) => epochs.push(logs.epoch),
+    });
+    expect(result.replicas).toBe(2);
+    expect(steps).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    expect(epochs).toEqual([0, 1, 2]);
+    const losses = result.history.epochs.map((e) => e.loss);
+    expect(losses[2] as number).toBeLessThan(losses[0] as number);
+    expect(result.state.globalStep).toBe(15);
+    // The weights go into a model of one's own.
+    await core.initBackend({ backend: 'cpu' });
+    const { tinyModel } = await import('./testing/tinyJob.mjs');
+    const model = tinyModel();
+    core.restoreTrainedParams(model.params, result.state);
+    const first = model.params[0] as core.Param;
+    const trained = result.state.params.get(first.name);
+    expect(Array.from(first.variable.dataSync())).toEqual(Array.from(trained?.values ?? []));
+  }, 60_000);
+
+  it('without batch norm, 2 replicas train the same model as 1 (to float rounding)', async () => {
+    const options = { epochs: 2, batches: 4, batchSize: 7, batchNorm: false };
+    const one = await core.fitDataParallel({ job, replicas: 1, options });
+    const two = await core.fitDataParallel({ job, replicas: 2, options });
+    expect(maxDiff(paramValues(one.state), paramValues(two.state))).toBeLessThan(1e-5);
+  }, 60_000);
+
+  it("surfaces the failing replica's own error, and stops the others", async () => {
+    await expect(
+      core.fitDataParallel({ job, replicas: 2, options: { fail: { rank: 1, at: 'step' } } }),
+    ).rejects.toThrow(/Replica 1 failed: replica 1 failed after step 2/);
+    await expect(
+      core.fitDataParallel({ job, replicas: 2, options: { fail: { rank: 0, at: 'build' } } }),
+    ).rejects.toThrow(/replica 0 could not build its job/);
+    await expect(
+      core.fitDataParallel({ job: new URL('./testing/missing.mjs', import.meta.url), replicas: 2 }),
+    ).rejects.toThrow(/Could not load the job module/);
+  }, 60_000);
+
+  it('stops every replica after the same step when the signal aborts', async () => {
+    const controller = new AbortController();
+    const result = await core.fitDataParallel({
+      job,
+      replicas: 2,
+      options: { epochs: 50, batches: 10, slowSteps: true },
+      signal: controller.signal,
+      onStepEnd: (logs) => {
+        if (logs.step === 3) controller.abort();
+      },
+    });
+    const steps = result.state.globalStep;
+    expect(steps).toBeGreaterThanOrEqual(3);
+    expect(steps).toBeLessThan(50 * 10);
+    expect(result.history.stopReason).toMatch(/stopped/);
+  }, 60_000);
+});

@@ -1,0 +1,161 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Param } from '../nn/param';
+
+/**
+ * What the replicas of a data-parallel step exchange, as one flat float vector per replica,
+ * summed by `ReplicaGroup.allReduceSum`. Each replica pre-scales its part so that the sums
+ * are the step's numbers over the whole batch:
+ *
+ * | part                 | each replica contributes                 | the sum is                          |
+ * | -------------------- | ---------------------------------------- | ----------------------------------- |
+ * | gradients            | w * its gradient (w = its rows / rows)   | the row-weighted mean gradient      |
+ * | moving statistics    | w * its statistics after the forward     | their row-weighted mean             |
+ * | has a gradient       | 1 per parameter that got a gradient      | > 0 where any replica's did         |
+ * | loss                 | w * its loss                             | the batch's loss                    |
+ * | per task             | n_t * loss_t, n_t (labelled), w * loss_t | sum(n L), labelled count, fallback  |
+ * | rows                 | the batch's rows, its own rows           | replicas * rows, rows (a check)     |
+ *
+ * With one replica this is the ordinary step, apart from float rounding; with several, batch
+ * norm normalises over each replica's rows ("ghost" batch norm) and a masked task's loss is
+ * weighted per replica by rows, not by labelled entries (as PyTorch's DistributedDataParallel
+ * averages each replica's mean loss).
+ */
+export interface StepExchangeLayout {
+  readonly params: readonly Param[];
+  readonly statistics: readonly Param[];
+  readonly tasks: number;
+}
+
+/** Numbers of one replica's step (its `dataSync` readout), absent when it had no rows. */
+export interface LocalStep {
+  grads: Readonly<Record<string, tf.Tensor>>;
+  loss: number;
+  taskLosses: readonly number[];
+  labelled: readonly number[];
+}
+
+/** The step over the whole batch, read from the sums. Views into the group's memory. */
+export interface ReducedStep {
+  /** Per parameter name: the mean gradient, for parameters any replica had one for. */
+  grads: Map<string, Float32Array>;
+  /** Per moving-statistic name: the mean of the replicas' updated values. */
+  statistics: Map<string, Float32Array>;
+  loss: number;
+  taskLosses: number[];
+  labelled: number[];
+  /** Sum over replicas of the batch rows each saw, and of the rows each trained on. */
+  rowsSeen: number;
+  rowsTrained: number;
+}
+
+const PER_TASK = 3;
+const TAIL = 1 + 2; // loss; rows seen, rows trained
+
+function sizeOf(params: readonly Param[]): number {
+  return params.reduce((n, p) => n + p.variable.size, 0);
+}
+
+/** Floats one replica contributes per step for this layout. */
+export function stepExchangeLength(layout: StepExchangeLayout): number {
+  return (
+    sizeOf(layout.params) +
+    sizeOf(layout.statistics) +
+    layout.params.length +
+    TAIL +
+    PER_TASK * layout.tasks
+  );
+}
+
+interface HeapBackend {
+  typedArrayFromHeap?(info: tf.TensorInfo): Float32Array;
+}
+
+/** A tensor's values without a copy where the backend allows it (wasm's heap view). */
+function valuesOf(t: tf.Tensor): Float32Array {
+  const backend = tf.backend() as unknown as HeapBackend;
+  if (typeof backend.typedArrayFromHeap === 'function') {
+    return backend.typedArrayFromHeap(t as unknown as tf.TensorInfo);
+  }
+  return t.dataSync() as Float32Array;
+}
+
+/**
+ * Writes this replica's contribution into `slot`. `step` is undefined for a replica that got
+ * no rows of this batch: it contributes zeros (and its batch rows, for the check).
+ */
+export function packStep(
+  slot: Float32Array,
+  layout: StepExchangeLayout,
+  step: LocalStep | undefined,
+  rows: { batch: number; mine: number },
+): void {
+  const w = rows.batch > 0 ? rows.mine / rows.batch : 0;
+  let at = 0;
+  for (const p of layout.params) {
+    const grad = step?.grads[p.variable.name];
+    const n = p.variable.size;
+    if (grad) {
+      const g = valuesOf(grad);
+      for (let j = 0; j < n; j++) slot[at + j] = w * (g[j] as number);
+    } else {
+      slot.fill(0, at, at + n);
+    }
+    at += n;
+  }
+  for (const p of layout.statistics) {
+    const n = p.variable.size;
+    if (step) {
+      const s = valuesOf(p.variable);
+      for (let j = 0; j < n; j++) slot[at + j] = w * (s[j] as number);
+    } else {
+      slot.fill(0, at, at + n);
+    }
+    at += n;
+  }
+  for (const p of layout.params) slot[at++] = step?.grads[p.variable.name] ? 1 : 0;
+  slot[at++] = step ? w * step.loss : 0;
+  slot[at++] = rows.batch;
+  slot[at++] = rows.mine;
+  for (let t = 0; t < layout.tasks; t++) {
+    const loss = step ? (step.taskLosses[t] as number) : 0;
+    const n = step ? (step.labelled[t] as number) : 0;
+    // n_t * loss_t is 0 for a task without labels, even if its loss is 0/0 = NaN.
+    slot[at++] = n > 0 ? n * loss : 0;
+    slot[at++] = n;
+    slot[at++] = w * loss;
+  }
+}
+
+/** Reads the whole batch's step from the group's sums. */
+export function unpackStep(sums: Float32Array, layout: StepExchangeLayout): ReducedStep {
+  const grads = new Map<string, Float32Array>();
+  const statistics = new Map<string, Float32Array>();
+  let at = 0;
+  const gradAt: [Param, number][] = [];
+  for (const p of layout.params) {
+    gradAt.push([p, at]);
+    at += p.variable.size;
+  }
+  for (const p of layout.statistics) {
+    statistics.set(p.name, sums.subarray(at, at + p.variable.size));
+    at += p.variable.size;
+  }
+  for (const [p, from] of gradAt) {
+    if ((sums[at++] as number) > 0) {
+      grads.set(p.variable.name, sums.subarray(from, from + p.variable.size));
+    }
+  }
+  const loss = sums[at++] as number;
+  const rowsSeen = sums[at++] as number;
+  const rowsTrained = sums[at++] as number;
+  const taskLosses: number[] = [];
+  const labelled: number[] = [];
+  for (let t = 0; t < layout.tasks; t++) {
+    const weighted = sums[at++] as number;
+    const n = sums[at++] as number;
+    const byRows = sums[at++] as number;
+    labelled.push(n);
+    taskLosses.push(n > 0 ? weighted / n : byRows);
+  }
+  return { grads, statistics, loss, taskLosses, labelled, rowsSeen, rowsTrained };
+}
