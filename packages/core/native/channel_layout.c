@@ -42,3 +42,28 @@ void compact_channels(const float *src, float *dst, int rows, int d) {
     dst += d;
   }
 }
+
+/*
+ * Copies `batch` NHWC images [h][w][c] from src into dst [batch][hp][wp][c] at
+ * (pad_top, pad_left), zeroing everything around them: the zero-padded input the depthwise
+ * filter gradient indexes without bounds checks. src may be a tensor in tfjs's heap.
+ */
+GRAFT_EXPORT(pad_images)
+void pad_images(const float *src, float *dst, int batch, int h, int w, int c, int hp, int wp,
+                int pad_top, int pad_left) {
+  const size_t row_in = (size_t)w * c, row_out = (size_t)wp * c;
+  const size_t left = (size_t)pad_left * c, right = row_out - left - row_in;
+  for (int b = 0; b < batch; ++b) {
+    float *image = dst + (size_t)b * hp * row_out;
+    __builtin_memset(image, 0, sizeof(float) * (size_t)pad_top * row_out);
+    float *row = image + (size_t)pad_top * row_out;
+    for (int y = 0; y < h; ++y) {
+      __builtin_memset(row, 0, sizeof(float) * left);
+      __builtin_memcpy(row + left, src, sizeof(float) * row_in);
+      __builtin_memset(row + left + row_in, 0, sizeof(float) * right);
+      src += row_in;
+      row += row_out;
+    }
+    __builtin_memset(row, 0, sizeof(float) * (size_t)(hp - pad_top - h) * row_out);
+  }
+}

@@ -7,6 +7,14 @@
 //
 // The hash covers native/*.c, native/*.h and this script (it holds the compiler flags), read
 // with CRLF normalised to LF so that a Windows checkout hashes the same.
+//
+// The module IMPORTS its memory (env.memory): src/native/nativeKernels.ts passes either a
+// memory of its own or tfjs-backend-wasm's heap itself, so that the kernels read and write
+// tensors where tfjs keeps them (no copies). In tfjs's heap the module may only touch the
+// bytes it is given pointers to, so this script refuses a module that could write anywhere
+// else: one with a data segment (initialised static data, written at instantiation) or one
+// whose code uses a shadow stack (`__stack_pointer`: stack frames at a fixed address that
+// belongs to tfjs's malloc). See checkObject and checkModule.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +37,10 @@ const EXPORTS = [
   'depthwise_input_grad_extract',
   'expand_channels',
   'pad_channels',
+  'pad_images',
+  'sum_squares',
+  'adam_update',
+  'sgd_update',
   'unsorted_segment_sum',
 ];
 
@@ -43,10 +55,18 @@ const CLANG_FLAGS = [
   '-Wall',
   '-Wextra',
   '-Werror',
+];
+
+/** Link flags on top of CLANG_FLAGS. */
+const LINK_FLAGS = [
   '-Wl,--no-entry',
   '-Wl,--strip-all',
-  // Where free memory starts: the runtime lays its scratch buffers out from here.
-  '-Wl,--export=__heap_base',
+  // The memory comes from the caller (env.memory); the module declares a minimum of one page
+  // and no maximum, so both a small memory of graft's own and tfjs's heap fit.
+  '-Wl,--import-memory',
+  '-Wl,--initial-memory=65536',
+  // No code may use a stack (checkObject), so reserve none.
+  '-Wl,-z,stack-size=0',
 ];
 
 /** Files whose content decides the artifact, relative to packages/core, in hashing order. */
@@ -71,14 +91,7 @@ function hashSources(files) {
 function compile(cFiles) {
   const dir = mkdtempSync(join(tmpdir(), 'graft-native-'));
   const wasmPath = join(dir, 'graft-kernels.wasm');
-  try {
-    const args = [
-      ...CLANG_FLAGS,
-      ...EXPORTS.map((e) => `-Wl,--export=${e}`),
-      '-o',
-      wasmPath,
-      ...cFiles.map((f) => join(packageDir, f)),
-    ];
+  const clang = (args) => {
     try {
       execFileSync(process.env.CLANG ?? 'clang', args, { stdio: 'inherit' });
     } catch (cause) {
@@ -88,23 +101,97 @@ function compile(cFiles) {
         { cause },
       );
     }
+  };
+  try {
+    // Each file to an object first, so that checkObject can see what its code references.
+    const objects = cFiles.map((f, i) => {
+      const object = join(dir, `${i}.o`);
+      clang([...CLANG_FLAGS, '-c', '-o', object, join(packageDir, f)]);
+      checkObject(f, readFileSync(object));
+      return object;
+    });
+    clang([
+      ...CLANG_FLAGS,
+      ...LINK_FLAGS,
+      ...EXPORTS.map((e) => `-Wl,--export=${e}`),
+      '-o',
+      wasmPath,
+      ...objects,
+    ]);
     return readFileSync(wasmPath);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** The module must be self-contained: no imports (no libc, no JS callbacks). */
+/**
+ * A relocatable object imports every symbol its code uses and does not define: the stack
+ * pointer as the global env.__stack_pointer (clang spills to a shadow stack only when it must,
+ * e.g. for a local array), libc functions as functions. Only the linear memory and the function
+ * table (always listed) may be imported.
+ */
+function checkObject(file, bytes) {
+  const allowed = new Set(['__linear_memory', '__indirect_function_table']);
+  const used = WebAssembly.Module.imports(new WebAssembly.Module(bytes))
+    .filter((i) => !allowed.has(i.name))
+    .map((i) => `${i.module}.${i.name} (${i.kind})`);
+  if (used.length > 0) {
+    throw new Error(
+      `${file} references ${used.join(', ')}. The kernels run inside tfjs's heap and must not ` +
+        'use a shadow stack (no local arrays or anything else clang spills to memory) or ' +
+        'call library functions.',
+    );
+  }
+}
+
+/** Ids of the top-level sections of a WebAssembly binary, in order. */
+function sectionIds(bytes) {
+  const ids = [];
+  let at = 8; // "\0asm" and the version
+  while (at < bytes.length) {
+    ids.push(bytes[at++]);
+    let size = 0;
+    let shift = 0;
+    let byte;
+    do {
+      byte = bytes[at++];
+      size += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    at += size;
+  }
+  return ids;
+}
+
+const DATA_SECTION = 11;
+const DATA_COUNT_SECTION = 12;
+
+/**
+ * The linked module: imports exactly env.memory, has no data segment (nothing is written at
+ * instantiation), exports the kernels and nothing but functions. (wasm-ld still defines an
+ * __stack_pointer global, unexported; checkObject showed that no code uses it.)
+ */
 function checkModule(bytes) {
   const module = new WebAssembly.Module(bytes);
   const imports = WebAssembly.Module.imports(module);
-  if (imports.length > 0) {
-    throw new Error(`The kernel module imports ${imports.map((i) => i.name).join(', ')}`);
+  const importText = imports.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ');
+  if (importText !== 'env.memory (memory)') {
+    throw new Error(`The kernel module must import only env.memory, it imports ${importText}`);
   }
-  const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-  for (const name of [...EXPORTS, 'memory', '__heap_base']) {
+  const sections = sectionIds(bytes);
+  if (sections.includes(DATA_SECTION) || sections.includes(DATA_COUNT_SECTION)) {
+    throw new Error(
+      'The kernel module has a data segment (static data): instantiating it would write into ' +
+        "tfjs's heap. Keep constants in code (no static arrays or string literals).",
+    );
+  }
+  const exports = WebAssembly.Module.exports(module);
+  const exported = new Set(exports.map((e) => e.name));
+  for (const name of EXPORTS) {
     if (!exported.has(name)) throw new Error(`The kernel module does not export ${name}`);
   }
+  const other = exports.filter((e) => e.kind !== 'function').map((e) => e.name);
+  if (other.length > 0) throw new Error(`The kernel module exports non-functions: ${other}`);
 }
 
 const files = hashedFiles();

@@ -94,23 +94,31 @@ function batchNormTrain(args: KernelArgs): tf.TensorInfo[] {
   const { rows, c } = checkOperands(kernel, x, perChannel);
   const { act, hi } = activationCode(kernel, attrs);
   const { epsilon } = attrs;
-  const k = nativeKernels(kernel);
+  const k = nativeKernels(kernel, backend);
   const cp = roundUp4(c);
-  const chunk = rowsPerChunk(c, rows);
+  // Zero-copy: C reads x and writes y in place in tfjs's heap, all rows in one call (the C
+  // loops tile for the cache themselves). Own memory: a cache-sized chunk of rows at a time
+  // is staged through the scratch buffer xs, so that it is still in cache when C reads it.
+  const chunk = k.zeroCopy ? rows : rowsPerChunk(c, rows);
+  // Outputs first: allocating may grow tfjs's heap (addresses stay, views detach).
+  const outputs = [
+    backend.makeOutput([...x.shape], 'float32'),
+    backend.makeOutput([STATS_ROWS, c], 'float32'),
+  ] as [tf.TensorInfo, tf.TensorInfo];
   const [xs, shiftRow, mean, scale, shift, acc] = k.scratch(
-    [chunk * c, cp, cp, cp, cp, 2 * cp],
+    [k.zeroCopy ? 0 : chunk * c, cp, cp, cp, cp, 2 * cp],
     kernel,
   ) as [number, number, number, number, number, number];
+  const staging = k.zeroCopy ? undefined : xs;
+  const rowRange = (r0: number, n: number) => ({ staging, first: r0 * c, count: n * c });
   const read = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info) as Float32Array;
-  let heap = k.f32;
-  // Pass 1: per-channel sums, a cache-sized chunk of rows at a time, around x's first row.
-  let xAll = read(x);
-  heap.set(xAll.subarray(0, c), shiftRow / 4);
+  const heap = k.f32; // no allocation from here on, so the view stays valid
+  // Pass 1: per-channel sums around x's first row.
+  heap.set(read(x).subarray(0, c), shiftRow / 4);
   heap.fill(0, acc / 4, acc / 4 + 2 * cp);
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const n = Math.min(chunk, rows - r0);
-    heap.set(xAll.subarray(r0 * c, (r0 + n) * c), xs / 4);
-    k.fns.batch_norm_sums(xs, shiftRow, acc, n, c);
+    k.fns.batch_norm_sums(k.input(backend, x, rowRange(r0, n)), shiftRow, acc, n, c);
   }
   // O(C) work in JS. invStd and scale are rounded to float32 exactly as the backward pass
   // recomputes them, so that both see the same pre-activation z.
@@ -129,28 +137,23 @@ function batchNormTrain(args: KernelArgs): tf.TensorInfo[] {
   stats.set(beta, STATS_ROW.beta * c);
   heap.set(stats.subarray(STATS_ROW.mean * c, (STATS_ROW.mean + 1) * c), mean / 4);
   heap.set(beta, shift / 4);
-  // Allocating outputs may grow tfjs's heap (detaching views): re-read x's view after it.
-  const outputs = [
-    backend.makeOutput([...x.shape], 'float32'),
-    backend.makeOutput([STATS_ROWS, c], 'float32'),
-  ] as [tf.TensorInfo, tf.TensorInfo];
-  xAll = read(x);
-  const yAll = read(outputs[0]);
-  heap = k.f32;
-  // Pass 2: normalise (and activate) chunk by chunk, in place in the chunk buffer.
+  // Pass 2: normalise (and activate); staged, in place in the chunk buffer.
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const n = Math.min(chunk, rows - r0);
-    heap.set(xAll.subarray(r0 * c, (r0 + n) * c), xs / 4);
-    k.fns.batch_norm_apply(xs, xs, n, c, mean, scale, shift, act, hi);
-    yAll.set(heap.subarray(xs / 4, xs / 4 + n * c), r0 * c);
+    const range = rowRange(r0, n);
+    const xIn = k.input(backend, x, range);
+    const yOut = k.output(backend, outputs[0], range);
+    k.fns.batch_norm_apply(xIn, yOut, n, c, mean, scale, shift, act, hi);
+    k.flush(backend, outputs[0], range);
   }
   read(outputs[1]).set(stats);
   return outputs;
 }
 
 /**
- * Rows per chunk: about 128 KiB of floats per buffer, so that a chunk copied in from tfjs's
- * heap is still in L2 when the kernel reads it (the backward pass holds two such buffers).
+ * Rows per chunk in own-memory mode: about 128 KiB of floats per buffer, so that a chunk
+ * copied in from tfjs's heap is still in L2 when the kernel reads it (the backward pass holds
+ * two such buffers).
  */
 function rowsPerChunk(c: number, rows: number): number {
   return Math.max(1, Math.min(rows, Math.floor(32768 / c)));
@@ -249,15 +252,28 @@ function batchNormTrainGrad(args: KernelArgs): tf.TensorInfo[] {
     );
   }
   const { act, hi } = activationCode(kernel, attrs);
-  const k = nativeKernels(kernel);
+  const k = nativeKernels(kernel, backend);
   const cp = roundUp4(c);
-  const chunk = rowsPerChunk(c, rows);
+  // As in the forward kernel: zero-copy reads dy and x and writes dx in place, all rows at
+  // once; own memory stages a chunk of rows at a time through dys and xs.
+  const chunk = k.zeroCopy ? rows : rowsPerChunk(c, rows);
+  const outputs = [
+    backend.makeOutput([...x.shape], 'float32'),
+    backend.makeOutput([c], 'float32'),
+    backend.makeOutput([c], 'float32'),
+  ] as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+  const staged = k.zeroCopy ? 0 : chunk * c;
   const [dys, xs, mean, scale, shift, sums, k1, k0] = k.scratch(
-    [chunk * c, chunk * c, cp, cp, cp, 2 * cp, cp, cp],
+    [staged, staged, cp, cp, cp, 2 * cp, cp, cp],
     kernel,
   ) as [number, number, number, number, number, number, number, number];
+  const range = (staging: number, r0: number, n: number) => ({
+    staging: k.zeroCopy ? undefined : staging,
+    first: r0 * c,
+    count: n * c,
+  });
   const read = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info) as Float32Array;
-  let heap = k.f32;
+  const heap = k.f32; // no allocation from here on, so the view stays valid
   const stats = read(inputs.stats as tf.TensorInfo);
   const row = (r: number) => stats.subarray(r * c, (r + 1) * c);
   heap.set(row(STATS_ROW.mean), mean / 4);
@@ -267,15 +283,13 @@ function batchNormTrainGrad(args: KernelArgs): tf.TensorInfo[] {
   for (let ch = 0; ch < c; ch++) {
     heap[scale / 4 + ch] = (gamma[ch] as number) * (invStd[ch] as number);
   }
-  // Pass 1: the two per-channel sums, chunk by chunk.
-  let dyAll = read(dy);
-  let xAll = read(x);
+  // Pass 1: the two per-channel sums.
   heap.fill(0, sums / 4, sums / 4 + 2 * cp);
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const n = Math.min(chunk, rows - r0);
-    heap.set(dyAll.subarray(r0 * c, (r0 + n) * c), dys / 4);
-    heap.set(xAll.subarray(r0 * c, (r0 + n) * c), xs / 4);
-    k.fns.batch_norm_grad_sums(dys, xs, sums, n, c, mean, scale, shift, act, hi);
+    const dyIn = k.input(backend, dy, range(dys, r0, n));
+    const xIn = k.input(backend, x, range(xs, r0, n));
+    k.fns.batch_norm_grad_sums(dyIn, xIn, sums, n, c, mean, scale, shift, act, hi);
   }
   const dgamma = new Float32Array(c);
   const dbeta = heap.slice(sums / 4, sums / 4 + c);
@@ -286,23 +300,14 @@ function batchNormTrainGrad(args: KernelArgs): tf.TensorInfo[] {
     heap[k1 / 4 + ch] = (-s * inv * (dgamma[ch] as number)) / rows;
     heap[k0 / 4 + ch] = (-s * (dbeta[ch] as number)) / rows;
   }
-  // Allocating outputs may grow tfjs's heap (detaching views): re-read the views after it.
-  const outputs = [
-    backend.makeOutput([...x.shape], 'float32'),
-    backend.makeOutput([c], 'float32'),
-    backend.makeOutput([c], 'float32'),
-  ] as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
-  dyAll = read(dy);
-  xAll = read(x);
-  const dxAll = read(outputs[0]);
-  heap = k.f32;
-  // Pass 2: dx chunk by chunk, written over the dy chunk.
+  // Pass 2: dx (staged: written over the dy chunk).
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const n = Math.min(chunk, rows - r0);
-    heap.set(dyAll.subarray(r0 * c, (r0 + n) * c), dys / 4);
-    heap.set(xAll.subarray(r0 * c, (r0 + n) * c), xs / 4);
-    k.fns.batch_norm_grad_dx(dys, xs, dys, n, c, mean, scale, shift, k1, k0, act, hi);
-    dxAll.set(heap.subarray(dys / 4, dys / 4 + n * c), r0 * c);
+    const dyIn = k.input(backend, dy, range(dys, r0, n));
+    const xIn = k.input(backend, x, range(xs, r0, n));
+    const dxOut = k.output(backend, outputs[0], range(dys, r0, n));
+    k.fns.batch_norm_grad_dx(dyIn, xIn, dxOut, n, c, mean, scale, shift, k1, k0, act, hi);
+    k.flush(backend, outputs[0], range(dys, r0, n));
   }
   read(outputs[1]).set(dgamma);
   read(outputs[2]).set(dbeta);

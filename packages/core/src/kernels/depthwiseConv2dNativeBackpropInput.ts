@@ -9,8 +9,9 @@ const KERNEL = tf.DepthwiseConv2dNativeBackpropInput;
 /**
  * The input gradient of a depthwise convolution, which tfjs-backend-wasm 4.22 lacks, in
  * graft's WebAssembly SIMD kernel (native/depthwise_input_grad.c): a chunk of images at a
- * time, dy is copied into the kernel module's memory and scattered into a zero-padded
- * accumulator, whose unpadded interior (summed over the channel multiplier) is copied out.
+ * time, dy is scattered into a zero-padded accumulator, whose unpadded interior (summed over
+ * the channel multiplier) is written to dx; dy and dx in place on tfjs's heap where the
+ * kernels can reach it (see NativeKernels), else copied in and out.
  */
 function depthwiseConv2dNativeBackpropInput(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
@@ -26,29 +27,40 @@ function depthwiseConv2dNativeBackpropInput(args: Parameters<tf.KernelFunc>[0]):
     { x: attrs.inputShape, filter: filter.shape, dy: dy.shape },
     attrs,
   );
-  const k = nativeKernels(KERNEL);
+  const k = nativeKernels(KERNEL, backend);
   const { batch, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = g;
   const d = g.outChannels;
   const dp = roundUp4(d);
   const taps = g.filterHeight * g.filterWidth;
   const paddedImage = g.paddedHeight * g.paddedWidth;
+  // Zero-copy: dy and the filter are read and dx written in place; the padded accumulator
+  // dxp is scratch either way. dy is still staged when its channels are not whole 4-float
+  // vectors, because C reads up to 3 floats past the last pixel, which in tfjs's heap could
+  // be past the end of the memory. Own memory stages dy and dx a chunk of images at a time.
+  const stageDy = !k.zeroCopy || d % 4 !== 0;
   const chunk = imagesPerChunk(4 * (oh * ow * d + paddedImage * dp + h * w * c), batch);
+  const result = backend.makeOutput([...attrs.inputShape], 'float32');
   const [dyp, filterCopy, wpad, dxp, dx] = k.scratch(
-    [chunk * oh * ow * d, taps * d, taps * dp, chunk * paddedImage * dp, chunk * h * w * c],
+    [
+      stageDy ? chunk * oh * ow * d : 0,
+      k.zeroCopy ? 0 : taps * d,
+      taps * dp,
+      chunk * paddedImage * dp,
+      k.zeroCopy ? 0 : chunk * h * w * c,
+    ],
     KERNEL,
   ) as [number, number, number, number, number];
-  // The output is allocated first (it may grow tfjs's heap); the views are taken after it.
-  const result = backend.makeOutput([...attrs.inputShape], 'float32');
-  const heap = k.f32;
-  const dyAll = backend.typedArrayFromHeap(dy) as Float32Array;
-  const dxAll = backend.typedArrayFromHeap(result) as Float32Array;
-  heap.set(backend.typedArrayFromHeap(filter) as Float32Array, filterCopy / 4);
-  k.fns.pad_channels(filterCopy, wpad, taps, d);
+  const own = (address: number) => (k.zeroCopy ? undefined : address);
+  k.fns.pad_channels(k.input(backend, filter, { staging: own(filterCopy) }), wpad, taps, d);
   for (let b0 = 0; b0 < batch; b0 += chunk) {
     const n = Math.min(chunk, batch - b0);
-    heap.set(dyAll.subarray(b0 * oh * ow * d, (b0 + n) * oh * ow * d), dyp / 4);
+    const dyIn = k.input(backend, dy, {
+      staging: stageDy ? dyp : undefined,
+      first: b0 * oh * ow * d,
+      count: n * oh * ow * d,
+    });
     k.fns.depthwise_input_grad(
-      dyp,
+      dyIn,
       wpad,
       dxp,
       n,
@@ -64,9 +76,10 @@ function depthwiseConv2dNativeBackpropInput(args: Parameters<tf.KernelFunc>[0]):
       g.dilationHeight,
       g.dilationWidth,
     );
+    const dxAt = { staging: own(dx), first: b0 * h * w * c, count: n * h * w * c };
     k.fns.depthwise_input_grad_extract(
       dxp,
-      dx,
+      k.output(backend, result, dxAt),
       n,
       h,
       w,
@@ -77,7 +90,7 @@ function depthwiseConv2dNativeBackpropInput(args: Parameters<tf.KernelFunc>[0]):
       c,
       g.multiplier,
     );
-    dxAll.set(heap.subarray(dx / 4, dx / 4 + n * h * w * c), b0 * h * w * c);
+    k.flush(backend, result, dxAt);
   }
   return result;
 }

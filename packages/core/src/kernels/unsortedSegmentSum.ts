@@ -8,7 +8,7 @@ const KERNEL = tf.UnsortedSegmentSum;
 /**
  * UnsortedSegmentSum (used by the gradient of Gather, i.e. of embeddings and index lookups),
  * which tfjs-backend-wasm 4.22 lacks, in graft's WebAssembly SIMD kernel
- * (native/unsorted_segment_sum.c). Output [numSegments, ...x.shape[1:]]; ids outside
+ * (native/unsorted_segment_sum.c), in place on tfjs's heap where it can (see NativeKernels). Output [numSegments, ...x.shape[1:]]; ids outside
  * [0, numSegments) are dropped, as on cpu. int32 x is summed in float32 and gives float32, as
  * on cpu.
  */
@@ -35,20 +35,28 @@ function unsortedSegmentSum(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   }
   const rows = x.shape[0] ?? 0;
   const inner = x.shape.slice(1).reduce((a, b) => a * b, 1);
-  const k = nativeKernels(KERNEL);
-  const [xs, ids, out] = k.scratch([rows * inner, rows, numSegments * inner], KERNEL) as [
-    number,
-    number,
-    number,
-  ];
-  // An Int32Array source converts element-wise to float32 in `set`.
-  k.f32.set(backend.typedArrayFromHeap(x), xs / 4);
-  k.i32.set(backend.typedArrayFromHeap(segmentIds) as Int32Array, ids / 4);
-  k.fns.unsorted_segment_sum(xs, ids, out, rows, inner, numSegments);
+  const k = nativeKernels(KERNEL, backend);
   const result = backend.makeOutput([numSegments, ...x.shape.slice(1)], 'float32');
-  (backend.typedArrayFromHeap(result) as Float32Array).set(
-    k.f32.subarray(out / 4, out / 4 + numSegments * inner),
+  // Zero-copy reads float32 x and the ids in place and writes the result in place; int32 x
+  // is converted into a float32 copy in either mode, and own memory stages everything.
+  const stageX = !k.zeroCopy || x.dtype !== 'float32';
+  const [xs, ids, out] = k.scratch(
+    [stageX ? rows * inner : 0, k.zeroCopy ? 0 : rows, k.zeroCopy ? 0 : numSegments * inner],
+    KERNEL,
+  ) as [number, number, number];
+  const own = (address: number) => (k.zeroCopy ? undefined : address);
+  const xIn = k.input(backend, x, { staging: stageX ? xs : undefined });
+  const idsIn = k.input(backend, segmentIds, { staging: own(ids), as: 'i32' });
+  const outAt = { staging: own(out) };
+  k.fns.unsorted_segment_sum(
+    xIn,
+    idsIn,
+    k.output(backend, result, outAt),
+    rows,
+    inner,
+    numSegments,
   );
+  k.flush(backend, result, outAt);
   return result;
 }
 

@@ -152,49 +152,7 @@ export function depthwiseGeometry(
 }
 
 /**
- * Copies NHWC `src` ([batch, height, width, channels]) into `dst` from float offset
- * `dstOffset` as [batch, paddedHeight, paddedWidth, channels] with the image at
- * (padTop, padLeft) and zeros around it. Row-wise `set` and `fill`, so it runs at memcpy speed.
- */
-export function copyIntoPadded(
-  src: Float32Array,
-  dst: Float32Array,
-  dstOffset: number,
-  g: Pick<
-    DepthwiseGeometry,
-    'batch' | 'inHeight' | 'inWidth' | 'padTop' | 'padLeft' | 'paddedHeight' | 'paddedWidth'
-  >,
-  channels: number,
-): void {
-  const rowIn = g.inWidth * channels;
-  const rowOut = g.paddedWidth * channels;
-  const imageOut = g.paddedHeight * rowOut;
-  const left = g.padLeft * channels;
-  const rightStart = left + rowIn;
-  const contiguous = left === 0 && rightStart === rowOut;
-  for (let b = 0; b < g.batch; b++) {
-    const image = dstOffset + b * imageOut;
-    const firstRow = image + g.padTop * rowOut;
-    const endRows = firstRow + g.inHeight * rowOut;
-    dst.fill(0, image, firstRow);
-    dst.fill(0, endRows, image + imageOut);
-    const srcImage = b * g.inHeight * rowIn;
-    if (contiguous) {
-      dst.set(src.subarray(srcImage, srcImage + g.inHeight * rowIn), firstRow);
-      continue;
-    }
-    for (let y = 0; y < g.inHeight; y++) {
-      const row = firstRow + y * rowOut;
-      const s = srcImage + y * rowIn;
-      if (left > 0) dst.fill(0, row, row + left);
-      dst.set(src.subarray(s, s + rowIn), row + left);
-      if (rightStart < rowOut) dst.fill(0, row + rightStart, row + rowOut);
-    }
-  }
-}
-
-/**
- * Working-set budget for one chunk of images: the kernels copy a chunk into their memory and
+ * Working-set budget for one chunk of images: the kernels copy a chunk into scratch and
  * compute on it at once, so the copy is still in L2 when it is read (a whole batch of large
  * feature maps would not be, and the kernels would wait on main memory twice).
  */

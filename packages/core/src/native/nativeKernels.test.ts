@@ -69,10 +69,11 @@ describe('loadNativeKernels / nativeKernels', () => {
     expect(k.memoryBytes).toBe(grown);
   });
 
-  it('is loaded by initBackend, and a kernel called twice does not grow memory', async () => {
+  it('is loaded by initBackend, and a kernel called twice does not grow its own memory', async () => {
     const { initBackend } = await import('../backend/initBackend');
     const m = await import('./nativeKernels');
     await initBackend();
+    m.setNativeMemoryMode('own'); // the mode with a memory of the module's own
     const x = tf.randomUniform([2, 12, 12, 8], -1, 1, 'float32', 1) as tf.Tensor4D;
     const w = tf.randomUniform([3, 3, 8, 1], -1, 1, 'float32', 2) as tf.Tensor4D;
     const step = () =>
@@ -85,6 +86,7 @@ describe('loadNativeKernels / nativeKernels', () => {
     const bytes = m.nativeKernels('test').memoryBytes;
     tf.dispose(step());
     expect(m.nativeKernels('test').memoryBytes).toBe(bytes);
+    m.setNativeMemoryMode('auto');
     tf.dispose([x, w]);
   });
 });
