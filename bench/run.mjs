@@ -358,7 +358,7 @@ if (demo) {
 // Can this machine scale the reference step past one core at all? Two independent graft
 // processes side by side (aggregate images/s) and PyTorch with 2 threads say how much a
 // second core gives when the work splits well; bench/threads.mjs says what graft's threaded
-// WASM build and a data-parallel prototype get out of it.
+// WASM build and graft's data-parallel training (fitDataParallel) get out of it.
 if (want('scaling')) {
   const cores = os.availableParallelism?.() ?? os.cpus().length;
   const stepArgs = ['--steps', quick ? '4' : '10', '--profile', '0'];
@@ -420,7 +420,7 @@ if (want('scaling')) {
   };
   results.threads = runJson('threads (bench/threads.mjs)', 'node', [
     join(here, 'threads.mjs'),
-    ...(quick ? ['--quick'] : ['--rounds', '2', '--steps', '6']),
+    ...(quick ? ['--quick'] : ['--rounds', '3', '--steps', '20']),
   ]);
   delete results.threads.children;
 }

@@ -8,11 +8,12 @@ import type { FitOptions, TrainerOptions } from '../train/trainer';
  *
  * @example
  * ```ts
- * // job.mjs
- * export default async function job({ rank, options }) {
- *   const model = buildMyModel({ seed: 1 });
- *   return { trainer: { model }, data: myBatches({ seed: 1 }), fit: { epochs: options.epochs } };
- * }
+ * // job.mjs: `export default job`
+ * const job = async ({ options }: ReplicaJobContext): Promise<ReplicaJob> => ({
+ *   trainer: { model: buildMyModel({ seed: 1 }) }, // the same weights in every replica
+ *   data: myBatches({ seed: 1 }), // the same batches, in the same order
+ *   fit: { epochs: (options as { epochs: number }).epochs },
+ * });
  * ```
  */
 export interface ReplicaJob {
@@ -33,9 +34,11 @@ export interface ReplicaJob {
  *
  * @example
  * ```ts
- * export default function job(context: ReplicaJobContext): ReplicaJob {
- *   return { trainer: { model: buildModel() }, data: batches(context.options), fit: { epochs: 1 } };
- * }
+ * const job = (context: ReplicaJobContext): ReplicaJob => ({
+ *   trainer: { model: buildModel() },
+ *   data: myBatches(context.options),
+ *   fit: { epochs: 1 },
+ * });
  * ```
  */
 export interface ReplicaJobContext {

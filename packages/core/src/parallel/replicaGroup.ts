@@ -7,7 +7,8 @@ import { GraftError } from '../errors';
  * @example
  * ```ts
  * const shared: ReplicaGroupMemory = createReplicaGroupMemory({ replicas: 2, capacity: 1_000_000 });
- * const worker = new Worker(url, { workerData: { shared, rank: 1 } });
+ * // hand `shared` to each replica's thread (e.g. in a worker's workerData), then there:
+ * const group = new ReplicaGroup(shared, 1);
  * ```
  */
 export interface ReplicaGroupMemory {
