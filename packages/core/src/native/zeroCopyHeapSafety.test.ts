@@ -2,6 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/initBackend';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../kernels/batchNormTrain';
+import {
+  inputName,
+  OPTIMIZER_STEP_KERNEL,
+  registerOptimizerStepKernel,
+} from '../train/optimizer/optimizerStepKernel';
 import { nativeKernels, setNativeMemoryMode } from './nativeKernels';
 
 /**
@@ -14,6 +19,7 @@ import { nativeKernels, setNativeMemoryMode } from './nativeKernels';
 
 beforeAll(async () => {
   await initBackend();
+  registerOptimizerStepKernel();
 });
 afterAll(() => setNativeMemoryMode('auto'));
 
@@ -27,7 +33,13 @@ function values(n: number, seed: number): Float32Array {
 }
 
 const tensor = (shape: number[], seed: number) =>
-  tf.tensor(values(shape.reduce((a, b) => a * b, 1), seed), shape);
+  tf.tensor(
+    values(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
 
 /** A tensor of known bytes, to check afterwards. */
 function sentinel(n: number, seed: number): { t: tf.Tensor; expected: Float32Array } {
@@ -59,19 +71,53 @@ function workload(seed: number): Float32Array[] {
     for (const m of [1, 2]) {
       const conv = { strides: [2, 2], dilations: [1, 1], pad: 'same' } as const;
       const dy = t([2, 4, 4, c * m], 5);
-      run(tf.DepthwiseConv2dNativeBackpropFilter, { x: t([2, 7, 7, c], 6), dy }, {
-        ...conv,
-        filterShape: [3, 3, c, m],
-      });
-      run(tf.DepthwiseConv2dNativeBackpropInput, { dy, filter: t([3, 3, c, m], 7) }, {
-        ...conv,
-        inputShape: [2, 7, 7, c],
-      });
+      run(
+        tf.DepthwiseConv2dNativeBackpropFilter,
+        { x: t([2, 7, 7, c], 6), dy },
+        {
+          ...conv,
+          filterShape: [3, 3, c, m],
+        },
+      );
+      run(
+        tf.DepthwiseConv2dNativeBackpropInput,
+        { dy, filter: t([3, 3, c, m], 7) },
+        {
+          ...conv,
+          inputShape: [2, 7, 7, c],
+        },
+      );
     }
     const ids = tf.tensor1d([0, 2, 1, -1, 2, 5], 'int32');
     temps.push(ids);
     run(tf.UnsortedSegmentSum, { x: t([6, c], 8), segmentIds: ids }, { numSegments: 3 });
   }
+  // The optimizer step (native in zero-copy mode, JavaScript in own-memory mode: the same
+  // bits without clipping, see optimizerStepKernel.test.ts).
+  const sizes = [3, 17, 8];
+  const inputs: tf.NamedTensorMap = {};
+  sizes.forEach((n, i) => {
+    inputs[inputName.param(i)] = t([n], 20 + i);
+    inputs[inputName.grad(i)] = t([n], 30 + i);
+    inputs[inputName.state(0, i)] = t([n], 40 + i);
+    inputs[inputName.state(1, i)] = tf.abs(t([n], 50 + i));
+    temps.push(inputs[inputName.state(1, i)] as tf.Tensor);
+  });
+  run(OPTIMIZER_STEP_KERNEL, inputs, {
+    rule: 'adam',
+    count: sizes.length,
+    learningRates: [0.1, 0.2, 0.3],
+    l2: [0.01, 0, 0],
+    decoupled: [0, 0.01, 0],
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-7,
+    correction1: 0.1,
+    correction2: 0.001,
+    momentum: 0,
+    nesterov: false,
+    clipNorm: 0,
+  });
   const data = results.map((r) => Float32Array.from(r.dataSync()));
   tf.dispose([...results, ...temps]);
   return data;

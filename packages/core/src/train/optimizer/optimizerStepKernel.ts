@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { type NativeKernels, zeroCopyNativeKernels } from '../../native/nativeKernels';
 
 /**
  * One kernel call updates every parameter of a step. tfjs's own optimizers issue about a
@@ -7,6 +8,12 @@ import * as tf from '@tensorflow/tfjs-core';
  * gradients and optimizer state in place on the backend's memory in one pass (~5 ms). It also
  * computes the global gradient norm (for clipping and the NaN guard) and refuses to update
  * anything when that norm is not finite, so a bad step leaves the last good weights.
+ *
+ * On wasm with graft's native kernels in zero-copy mode (Node's default, see
+ * src/native/nativeKernels.ts) the loops run in C SIMD (native/optimizer_step.c) on the
+ * tensors in place; they compute in float64 with the same operations as the JavaScript loops
+ * below (the cpu backend's and tfjs's threaded build's), so the updates are the same bits; only
+ * the gradient norm's sum may round differently (its terms are added in another order).
  */
 export const OPTIMIZER_STEP_KERNEL = 'GraftOptimizerStep';
 
@@ -82,8 +89,111 @@ function cpuStorage(backend: CpuBackendLike): FloatStorage {
   };
 }
 
+/** The O(parameters) work of a step, in JavaScript or native code. */
+interface StepLoops {
+  /** sum over every gradient of g^2. */
+  sumSquares(grads: readonly tf.TensorInfo[]): number;
+  update(t: ParamTensors, s: Scalars): void;
+}
+
+/** One parameter's inputs and outputs. */
+interface ParamTensors {
+  p: tf.TensorInfo;
+  g: tf.TensorInfo;
+  state: tf.TensorInfo[];
+  pOut: tf.TensorInfo;
+  stateOut: tf.TensorInfo[];
+}
+
+function jsLoops(storage: FloatStorage): StepLoops {
+  return {
+    sumSquares(grads) {
+      let sum = 0;
+      for (const info of grads) {
+        const g = storage.view(info);
+        for (let j = 0; j < g.length; j++) sum += (g[j] as number) ** 2;
+      }
+      return sum;
+    },
+    update(t, s) {
+      const p = storage.view(t.p);
+      const g = storage.view(t.g);
+      const state = t.state.map((info) => storage.view(info));
+      const pOut = storage.view(t.pOut);
+      const stateOut = t.stateOut.map((info) => storage.view(info));
+      if (s.a.rule === 'adam') updateAdam(p, g, state, pOut, stateOut, s);
+      else updateSgd(p, g, state, pOut, stateOut, s);
+    },
+  };
+}
+
+/**
+ * native/optimizer_step.c on the tensors in place in tfjs's heap (the kernels' memory in
+ * zero-copy mode): `k.input` / `k.output` without staging are the tensors' addresses.
+ */
+function nativeLoops(k: NativeKernels, backend: unknown): StepLoops {
+  const at = (info: tf.TensorInfo) => k.input(backend, info);
+  const size = (info: tf.TensorInfo) => tf.util.sizeFromShape(info.shape);
+  return {
+    sumSquares(grads) {
+      let sum = 0;
+      for (const g of grads) sum += k.fns.sum_squares(at(g), size(g));
+      return sum;
+    },
+    update(t, { clip, lr, l2, keep, a }) {
+      const n = size(t.p);
+      if (a.rule === 'adam') {
+        const [m, v] = t.state as [tf.TensorInfo, tf.TensorInfo];
+        const [mOut, vOut] = t.stateOut as [tf.TensorInfo, tf.TensorInfo];
+        // The hoisted factors exactly as updateAdam computes them.
+        k.fns.adam_update(
+          at(t.p),
+          at(t.g),
+          at(m),
+          at(v),
+          k.output(backend, t.pOut),
+          k.output(backend, mOut),
+          k.output(backend, vOut),
+          n,
+          clip,
+          lr,
+          l2,
+          keep,
+          a.beta1,
+          a.beta2,
+          1 - a.beta1,
+          1 - a.beta2,
+          1 / a.correction1,
+          1 / a.correction2,
+          a.epsilon,
+        );
+        return;
+      }
+      const velocity = t.state[0];
+      const velocityOut = t.stateOut[0];
+      const hasVelocity = velocity !== undefined && velocityOut !== undefined;
+      k.fns.sgd_update(
+        at(t.p),
+        at(t.g),
+        hasVelocity ? at(velocity) : 0,
+        k.output(backend, t.pOut),
+        hasVelocity ? k.output(backend, velocityOut) : 0,
+        n,
+        clip,
+        lr,
+        l2,
+        keep,
+        hasVelocity ? 1 : 0,
+        a.momentum,
+        a.nesterov ? 1 : 0,
+      );
+    },
+  };
+}
+
 function optimizerStep(
   storage: FloatStorage,
+  loops: (outputs: readonly tf.TensorInfo[]) => StepLoops,
   inputs: tf.NamedTensorInfoMap,
   a: OptimizerStepAttrs,
 ): tf.TensorInfo[] {
@@ -99,28 +209,27 @@ function optimizerStep(
     ...Array.from({ length: 1 + slots }, () => shapes).flat(),
     [1],
   ]);
-  const out = (block: number, i: number) =>
-    storage.view(outputs[block * a.count + i] as tf.TensorInfo);
-  const grads = params.map((_, i) => storage.view(input(inputName.grad(i))));
+  // Created after the outputs: native scratch or views must not precede heap growth.
+  const run = loops(outputs);
+  const out = (block: number, i: number) => outputs[block * a.count + i] as tf.TensorInfo;
+  const grads = params.map((_, i) => input(inputName.grad(i)));
 
-  let sumSquares = 0;
-  for (const g of grads) for (let j = 0; j < g.length; j++) sumSquares += (g[j] as number) ** 2;
-  const norm = Math.sqrt(sumSquares);
+  const norm = Math.sqrt(run.sumSquares(grads));
   (storage.view(outputs[outputs.length - 1] as tf.TensorInfo) as Float32Array)[0] = norm;
 
   for (let i = 0; i < a.count; i++) {
-    const p = storage.view(params[i] as tf.TensorInfo);
-    const g = grads[i] as Float32Array;
-    const state = Array.from({ length: slots }, (_, s) =>
-      storage.view(input(inputName.state(s, i))),
-    );
-    const pOut = out(0, i);
-    const stateOut = Array.from({ length: slots }, (_, s) => out(1 + s, i));
+    const t: ParamTensors = {
+      p: params[i] as tf.TensorInfo,
+      g: grads[i] as tf.TensorInfo,
+      state: Array.from({ length: slots }, (_, s) => input(inputName.state(s, i))),
+      pOut: out(0, i),
+      stateOut: Array.from({ length: slots }, (_, s) => out(1 + s, i)),
+    };
     if (!Number.isFinite(norm)) {
       // A step with a non-finite gradient changes nothing.
-      pOut.set(p);
-      stateOut.forEach((o, s) => {
-        o.set(state[s] as Float32Array);
+      storage.view(t.pOut).set(storage.view(t.p));
+      t.stateOut.forEach((o, s) => {
+        storage.view(o).set(storage.view(t.state[s] as tf.TensorInfo));
       });
       continue;
     }
@@ -128,11 +237,7 @@ function optimizerStep(
     const lr = a.learningRates[i] as number;
     const l2 = a.l2[i] as number;
     const keep = 1 - (a.decoupled[i] as number);
-    if (a.rule === 'adam') {
-      updateAdam(p, g, state, pOut, stateOut, { clip, lr, l2, keep, a });
-    } else {
-      updateSgd(p, g, state, pOut, stateOut, { clip, lr, l2, keep, a });
-    }
+    run.update(t, { clip, lr, l2, keep, a });
   }
   return outputs;
 }
@@ -204,22 +309,27 @@ const configs: tf.KernelConfig[] = [
   {
     kernelName: OPTIMIZER_STEP_KERNEL,
     backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) =>
-      optimizerStep(
-        wasmStorage(backend as unknown as WasmBackendLike),
-        inputs,
-        attrs as unknown as OptimizerStepAttrs,
-      ),
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const storage = wasmStorage(backend as unknown as WasmBackendLike);
+      // Native loops where graft's kernels share tfjs's heap, else (threaded build, or the
+      // kernels not loaded) the JavaScript loops over heap views.
+      const native = zeroCopyNativeKernels(backend);
+      const loops = native ? () => nativeLoops(native, backend) : () => jsLoops(storage);
+      return optimizerStep(storage, loops, inputs, attrs as unknown as OptimizerStepAttrs);
+    },
   },
   {
     kernelName: OPTIMIZER_STEP_KERNEL,
     backendName: 'cpu',
-    kernelFunc: ({ inputs, backend, attrs }) =>
-      optimizerStep(
-        cpuStorage(backend as unknown as CpuBackendLike),
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const storage = cpuStorage(backend as unknown as CpuBackendLike);
+      return optimizerStep(
+        storage,
+        () => jsLoops(storage),
         inputs,
         attrs as unknown as OptimizerStepAttrs,
-      ),
+      );
+    },
   },
 ];
 
