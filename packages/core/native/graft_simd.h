@@ -2,8 +2,10 @@
  * Shared helpers for graft's WebAssembly SIMD kernels.
  *
  * The module is freestanding (no libc): memset/memcpy come from -mbulk-memory, which lowers
- * them to the memory.fill / memory.copy instructions, and nothing here has static data, so
- * the module has no data segment and owns no memory that the JavaScript side does not lay out.
+ * them to the memory.fill / memory.copy instructions. It imports its memory, which in
+ * zero-copy mode is tfjs's heap (src/native/nativeKernels.ts), so it must write only through
+ * the pointers it is given: no static data (no data segment) and no local arrays or anything
+ * else that needs the shadow stack. scripts/build-native.mjs fails the build otherwise.
  */
 #ifndef GRAFT_SIMD_H
 #define GRAFT_SIMD_H
