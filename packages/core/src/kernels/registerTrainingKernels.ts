@@ -9,10 +9,12 @@ import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter';
 import { conv2dBackpropInputConfig } from './conv2dBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwiseConv2dNativeBackpropFilter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwiseConv2dNativeBackpropInput';
+import { identityConfig } from './identity';
 import { unsortedSegmentSumConfig } from './unsortedSegmentSum';
 
 /**
- * Kernels the stock tfjs-backend-wasm 4.22 lacks for training, or has but too slowly.
+ * Kernels the stock tfjs-backend-wasm 4.22 lacks for training, or has but too slowly
+ * (Identity: it copies).
  * One file per kernel beside this one; each is added to this list and nowhere else.
  */
 const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
@@ -23,6 +25,7 @@ const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   conv2dBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
+  identityConfig,
   unsortedSegmentSumConfig,
 ];
 
