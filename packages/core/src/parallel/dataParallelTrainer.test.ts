@@ -168,18 +168,40 @@ describe('data-parallel Trainer (replicas in one thread)', () => {
     expect(histories[1]?.stopReason).toBe('replica 1 had enough');
     expect(histories[0]?.stopReason).toMatch(/another replica/);
 
+    // One replica alone stops at an epoch's end: the others stop there too.
+    const atEpochEnd = await trainReplicas({
+      replicas: 2,
+      data,
+      epochs: 3,
+      seed: 7,
+      callbacks: (rank) => [
+        {
+          onEpochEnd: (_logs, control) => {
+            if (rank === 0) control.stop('replica 0 is done');
+          },
+        },
+      ],
+    });
+    for (const h of atEpochEnd.histories) expect(h.epochs.length).toBe(1);
+    for (const r of atEpochEnd.replicas) expect(r.trainer.step).toBe(5);
+
+    // Asked before the first step: no step is taken anywhere.
     const memory = createReplicaGroupMemory({ replicas: 2, capacity: 4096 });
     requestReplicaStop(memory);
-    const stopped = await Promise.all(
-      [0, 1].map((rank) =>
+    const trainers = [0, 1].map(
+      (rank) =>
         new Trainer({
           model: track(tinyTwoTaskModel(8)),
           dataParallel: new ReplicaGroup(memory, rank),
           onWarning: () => {},
-        }).fit(data, { epochs: 2 }),
-      ),
+        }),
     );
-    for (const h of stopped) expect(h.epochs[0]?.steps).toBe(1);
+    const stopped = await Promise.all(trainers.map((t) => t.fit(data, { epochs: 2 })));
+    for (const h of stopped) {
+      expect(h.epochs).toEqual([]);
+      expect(h.stopReason).toMatch(/starting thread asked/);
+    }
+    for (const t of trainers) expect(t.step).toBe(0);
   });
 
   it('refuses replicas given different batches, and a failed replica releases the others', async () => {

@@ -176,17 +176,9 @@ export class ReplicaGroup {
     return this.result.subarray(0, length);
   }
 
-  /** Whether any replica (or the starting thread) asked to stop; all replicas get the same answer. */
-  async agreeToStop(stopHere: boolean, where = 'ReplicaGroup.agreeToStop'): Promise<boolean> {
-    const requested = Atomics.load(this.control, CONTROL.stopRequested) === 1;
-    const sums = await this.allReduceSum(
-      1,
-      (slot) => {
-        slot[0] = stopHere || requested ? 1 : 0;
-      },
-      where,
-    );
-    return (sums[0] as number) > 0;
+  /** Whether the starting thread asked the replicas to stop ({@link requestReplicaStop}). */
+  stopRequested(): boolean {
+    return Atomics.load(this.control, CONTROL.stopRequested) === 1;
   }
 
   /**

@@ -14,6 +14,7 @@ import type { Param } from '../nn/param';
  * | loss                 | w * its loss                             | the batch's loss                    |
  * | per task             | n_t * loss_t, n_t (labelled), w * loss_t | sum(n L), labelled count, fallback  |
  * | rows                 | the batch's rows, its own rows           | replicas * rows, rows (a check)     |
+ * | stop                 | 1 if it (or the starting thread) asks    | > 0: every replica stops here       |
  *
  * With one replica this is the ordinary step, apart from float rounding; with several, batch
  * norm normalises over each replica's rows ("ghost" batch norm) and a masked task's loss is
@@ -46,10 +47,12 @@ export interface ReducedStep {
   /** Sum over replicas of the batch rows each saw, and of the rows each trained on. */
   rowsSeen: number;
   rowsTrained: number;
+  /** Some replica asked to stop: the group skips this step and stops. */
+  stop: boolean;
 }
 
 const PER_TASK = 3;
-const TAIL = 1 + 2; // loss; rows seen, rows trained
+const TAIL = 1 + 2 + 1; // loss; rows seen, rows trained; stop
 
 function sizeOf(params: readonly Param[]): number {
   return params.reduce((n, p) => n + p.variable.size, 0);
@@ -87,7 +90,7 @@ export function packStep(
   slot: Float32Array,
   layout: StepExchangeLayout,
   step: LocalStep | undefined,
-  rows: { batch: number; mine: number },
+  { rows, stop }: { rows: { batch: number; mine: number }; stop: boolean },
 ): void {
   const w = rows.batch > 0 ? rows.mine / rows.batch : 0;
   let at = 0;
@@ -116,6 +119,7 @@ export function packStep(
   slot[at++] = step ? w * step.loss : 0;
   slot[at++] = rows.batch;
   slot[at++] = rows.mine;
+  slot[at++] = stop ? 1 : 0;
   for (let t = 0; t < layout.tasks; t++) {
     const loss = step ? (step.taskLosses[t] as number) : 0;
     const n = step ? (step.labelled[t] as number) : 0;
@@ -148,6 +152,7 @@ export function unpackStep(sums: Float32Array, layout: StepExchangeLayout): Redu
   const loss = sums[at++] as number;
   const rowsSeen = sums[at++] as number;
   const rowsTrained = sums[at++] as number;
+  const stop = (sums[at++] as number) > 0;
   const taskLosses: number[] = [];
   const labelled: number[] = [];
   for (let t = 0; t < layout.tasks; t++) {
@@ -157,5 +162,5 @@ export function unpackStep(sums: Float32Array, layout: StepExchangeLayout): Redu
     labelled.push(n);
     taskLosses.push(n > 0 ? weighted / n : byRows);
   }
-  return { grads, statistics, loss, taskLosses, labelled, rowsSeen, rowsTrained };
+  return { grads, statistics, loss, taskLosses, labelled, rowsSeen, rowsTrained, stop };
 }

@@ -324,7 +324,11 @@ export class Trainer {
     }
     const cache = new FeatureCachePass(this.model, { ...this.featureCache, log: this.info });
     const firstEpoch = cursor.epoch;
-    for (let epoch = firstEpoch; epoch < epochs && stopReason === undefined; epoch++) {
+    // Replicas of a data-parallel group stop only when the group agrees (in a step's exchange),
+    // so that none waits for the others at a step they will never take.
+    let groupStopped = false;
+    const running = () => (this.group ? !groupStopped : stopReason === undefined);
+    for (let epoch = firstEpoch; epoch < epochs && running(); epoch++) {
       // A resumed epoch keeps its running sums and skips the batches it already trained on.
       const skip = epoch === firstEpoch && resume ? cursor.batch : 0;
       if (skip === 0) startEpoch(cursor, epoch);
@@ -341,20 +345,22 @@ export class Trainer {
           if (owned) tf.dispose(batchTensors(batch));
           continue;
         }
-        let result: StepResult;
+        let result: StepResult | undefined;
         try {
           result = this.group
-            ? await this.replicaStep(
-                this.group,
-                batch,
-                epoch,
-                cursor.scheduleStep,
-                totalSteps,
+            ? await this.replicaStep(this.group, batch, epoch, cursor.scheduleStep, totalSteps, {
                 cache,
-              )
+                wantsStop: stopReason !== undefined,
+              })
             : this.trainStep(batch, epoch, cursor.scheduleStep, totalSteps, cache);
         } finally {
           if (owned) tf.dispose(batchTensors(batch));
+        }
+        if (!result) {
+          // The group agreed to stop before this step: it was not applied anywhere.
+          groupStopped = true;
+          control.stop('stopped: another replica or the starting thread asked');
+          break;
         }
         result.taskLosses.forEach((l, t) => {
           const n = result.labelled[t] as number;
@@ -376,13 +382,10 @@ export class Trainer {
         for (const cb of callbacks) await cb.onStepEnd?.(stepLogs, control);
         // Signal handlers (Ctrl-C -> control.stop) and a page's input run between steps.
         await turns.maybeYield();
-        // Replicas stop together: one that stops alone would leave the others waiting.
-        if (this.group && (await this.group.agreeToStop(stopReason !== undefined))) {
-          control.stop(stopReason ?? 'stopped: another replica or the starting thread asked');
-        }
-        if (stopReason !== undefined) break;
+        if (stopReason !== undefined && !this.group) break;
       }
       const steps = cursor.batch;
+      if (steps === 0 && groupStopped) break; // stopped at this epoch's first step
       if (steps === 0) {
         throw new GraftError(
           'NO_BATCHES',
@@ -615,7 +618,9 @@ export class Trainer {
   /**
    * The step as one replica of a data-parallel group: gradients on this replica's rows, then
    * the group's row-weighted sums (see parallel/stepExchange.ts) in place of the local
-   * numbers, so every replica checks, logs and applies the same step.
+   * numbers, so every replica checks, logs and applies the same step. Undefined when the
+   * group agreed to stop (a replica or the starting thread asked before this step): then
+   * nothing of it is applied.
    */
   private async replicaStep(
     group: ReplicaGroup,
@@ -623,8 +628,9 @@ export class Trainer {
     epoch: number,
     runStep: number,
     totalSteps: number,
-    cache?: FeatureCachePass,
-  ): Promise<StepResult> {
+    options: { cache: FeatureCachePass | undefined; wantsStop: boolean },
+  ): Promise<StepResult | undefined> {
+    const { cache } = options;
     const sets = this.sets as TrainableSets;
     const step = this.globalStep + 1;
     const learningRate = this.learningRateAt(runStep, totalSteps);
@@ -651,7 +657,11 @@ export class Trainer {
       };
       const sums = await group.allReduceSum(
         stepExchangeLength(layout),
-        (slot) => packStep(slot, layout, local, { batch: rows, mine: end - start }),
+        (slot) =>
+          packStep(slot, layout, local, {
+            rows: { batch: rows, mine: end - start },
+            stop: options.wantsStop || group.stopRequested(),
+          }),
         where,
       );
       const reduced = unpackStep(sums, layout);
@@ -668,6 +678,10 @@ export class Trainer {
       }
       const { loss, taskLosses, labelled } = reduced;
       const undo = () => local?.undoStatistics();
+      if (reduced.stop) {
+        undo();
+        return undefined;
+      }
       if (!Number.isFinite(loss)) {
         undo();
         throw this.nonFinite(`Loss became ${loss}`, epoch, step, taskLosses);
@@ -678,9 +692,9 @@ export class Trainer {
         tf.tidy(() => p.variable.assign(tf.tensor(values, p.variable.shape, 'float32')));
       }
       const grads: Record<string, tf.Tensor> = {};
-      for (const [name, values] of reduced.grads) {
-        const variable = sets.variables.find((v) => v.name === name) as tf.Variable;
-        grads[name] = tf.tensor(values, variable.shape, 'float32');
+      for (const p of sets.params) {
+        const values = reduced.grads.get(p.variable.name);
+        if (values) grads[p.variable.name] = tf.tensor(values, p.variable.shape, 'float32');
       }
       let gradNorm: number;
       try {
