@@ -18,7 +18,7 @@
 // kernels (src/native: depthwise backprop, batch norm) with N threads.
 // Needs the built package: cd packages/core && npx tsup
 // usage: node bench/threads.mjs [--threads N] [--rounds 4] [--steps 20] [--wait-idle 0.9]
-//                               [--variants threads,dp] [--quick]
+//                               [--variants threads,dp] [--batch 16] [--warmup 30] [--quick]
 
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -26,13 +26,16 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const SIZE = 96;
-const BATCH = 16;
 const args = process.argv.slice(2);
 const arg = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
+const BATCH = arg('batch', 16);
 const quick = args.includes('--quick');
+// Steps before timing starts, in every variant: a worker's JIT takes ~30 steps of this model
+// to settle (two isolates compiling at once on two cores), one thread's about 5.
+const WARMUP = arg('warmup', quick ? 10 : 30);
 const here = fileURLToPath(import.meta.url);
 
 if (args.includes('--child')) {
@@ -63,7 +66,8 @@ function parent() {
   for (let r = 0; r < rounds; r++) {
     for (const v of variants) {
       const idle = waitIdle > 0 ? waitForIdle(waitIdle) : undefined;
-      runs.push({ variant: v.name, round: r, idle_before: idle, ...runChild(v.flags, steps) });
+      const flags = [...v.flags, '--batch', String(BATCH), '--warmup', String(WARMUP)];
+      runs.push({ variant: v.name, round: r, idle_before: idle, ...runChild(flags, steps) });
     }
   }
   const loadAfter = os.loadavg();
@@ -92,7 +96,8 @@ function parent() {
   console.log(
     JSON.stringify({
       bench: 'wasm_threads_train_step',
-      model: 'mobilenetv2 alpha 0.35, 96x96x3, batch 16, full fine-tune, Adam',
+      model: `mobilenetv2 alpha 0.35, 96x96x3, batch ${BATCH}, full fine-tune, Adam`,
+      warmup_steps: WARMUP,
       node: process.version,
       cores,
       cpu_model: os.cpus()[0]?.model,
@@ -195,7 +200,7 @@ async function threadsChild(threads, steps) {
   // The Trainer's step, as bench/trainStep.mjs measures it (the single-thread reference).
   const { step } = createFineTuneStep({ alpha: 0.35, size: SIZE, batch: BATCH });
   const lossFirst = await step();
-  await step(); // warm-up: XNNPACK operator caches, first-use allocations
+  for (let i = 1; i < WARMUP; i++) await step(); // JIT, XNNPACK operator caches, allocations
   const times = [];
   const cpu0 = process.cpuUsage();
   const main0 = threadCpuS();
@@ -249,8 +254,7 @@ async function threadsChild(threads, steps) {
 
 async function dataParallelChild(replicas, steps) {
   const { fitDataParallel } = await import('@graft/core');
-  // Two warm-up steps (XNNPACK operator caches, first-use allocations), as in threadsChild.
-  const warmup = 2;
+  const warmup = WARMUP; // as in threadsChild
   const stamps = [];
   const cpu0 = process.cpuUsage();
   let cpuAtWarm;

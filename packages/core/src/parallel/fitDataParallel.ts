@@ -29,6 +29,15 @@ export interface DataParallelOptions {
   onEpochEnd?: (logs: EpochLogs) => void;
   /** Aborting stops every replica after the same step; `fit` then returns what it has. */
   signal?: AbortSignal;
+  /**
+   * Old-generation size (MiB) each replica's V8 heap starts with. Default 256. V8 sizes a
+   * fresh heap small, so a training replica ran a full garbage collection every step, on
+   * background threads that took the other replica's core: MobileNetV2-0.35/96/16 on 2
+   * workers went from 89 to 72 ms per step with 256. It is a collection threshold, not
+   * memory taken up front. 0 leaves V8's default; a `--initial-old-space-size` given to node
+   * wins over this.
+   */
+  initialOldSpaceMb?: number;
 }
 
 /**
@@ -87,6 +96,7 @@ export async function fitDataParallel(options: DataParallelOptions): Promise<Dat
     );
   }
   const jobUrl = await toModuleUrl(options.job);
+  const heap = await workerHeapFlag(options.initialOldSpaceMb ?? 256);
   // The worker loads graft from the file this function came from, as an ES module, so the
   // job's own `import '@graft/core'` gets the same module instance there.
   const coreUrl = import.meta.url.replace(/\.cjs$/, '.js');
@@ -121,6 +131,7 @@ export async function fitDataParallel(options: DataParallelOptions): Promise<Dat
             ready[rank] = m.capacity;
             if (!memorySent && ready.filter((c) => c !== undefined).length === replicas) {
               memorySent = true;
+              heap.restore(); // every replica's heap exists now
               memory = createReplicaGroupMemory({ replicas, capacity: Math.max(...ready) });
               if (options.signal?.aborted) requestReplicaStop(memory);
               for (const w of workers) w.postMessage({ memory });
@@ -153,6 +164,7 @@ export async function fitDataParallel(options: DataParallelOptions): Promise<Dat
       });
     });
   } finally {
+    heap.restore();
     options.signal?.removeEventListener('abort', onAbort);
   }
   if (errors.length > 0) throw firstCause(errors);
@@ -178,6 +190,26 @@ function firstCause(errors: { rank: number; error: SerializedError }[]): Error {
   }
   if (error.stack) e.stack = `${e.name}: ${e.message}\n(replica ${rank})\n${error.stack}`;
   return e;
+}
+
+/**
+ * Sets V8's initial old-space size for the worker heaps about to start (a process-wide flag
+ * that new isolates read when their heap is set up) and returns how to put the default back
+ * once they exist, so that later workers of the application are not affected.
+ */
+async function workerHeapFlag(mb: number): Promise<{ restore(): void }> {
+  const given = process.execArgv.some((a) => a.startsWith('--initial-old-space-size'));
+  if (!(mb > 0) || given) return { restore: () => {} };
+  const v8 = await import('node:v8');
+  v8.setFlagsFromString(`--initial-old-space-size=${Math.round(mb)}`);
+  let restored = false;
+  return {
+    restore() {
+      if (restored) return;
+      restored = true;
+      v8.setFlagsFromString('--initial-old-space-size=0'); // V8's default: sized by heuristics
+    },
+  };
 }
 
 async function toModuleUrl(job: string | URL): Promise<string> {
