@@ -2,7 +2,7 @@ import { initBackend } from '../backend/initBackend';
 import { GraftError, isGraftError } from '../errors';
 import type { TrainerCallback } from '../train/callbacks/trainerCallback';
 import { Trainer } from '../train/trainer';
-import { encodeTrainingState } from '../train/trainingState';
+import { decodeTrainingState, encodeTrainingState } from '../train/trainingState';
 import type { ReplicaJob, ReplicaJobContext } from './dataParallelJob';
 import { ReplicaGroup, type ReplicaGroupMemory } from './replicaGroup';
 import { stepExchangeLength } from './stepExchange';
@@ -13,13 +13,17 @@ export interface ReplicaWorkerData {
   rank: number;
   replicas: number;
   options: unknown;
+  /** Rank 0 sends the encoded training state with every epoch's logs. */
+  epochStates: boolean;
+  /** An encoded training state every replica resumes from. */
+  resumeFrom?: Uint8Array;
 }
 
 /** Messages between a replica and the starting thread. */
 export type ReplicaMessage =
   | { type: 'ready'; capacity: number }
   | { type: 'step'; logs: unknown }
-  | { type: 'epoch'; logs: unknown }
+  | { type: 'epoch'; logs: unknown; state?: Uint8Array }
   | { type: 'done'; history?: unknown; state?: Uint8Array }
   | { type: 'error'; error: SerializedError };
 
@@ -71,10 +75,20 @@ export async function runDataParallelReplica(): Promise<void> {
     const trainer = new Trainer({ ...job.trainer, dataParallel: group });
     const report: TrainerCallback = {
       onStepEnd: (logs) => post({ type: 'step', logs }),
-      onEpochEnd: (logs) => post({ type: 'epoch', logs }),
+      onEpochEnd: (logs, control) => {
+        if (!data.epochStates) return post({ type: 'epoch', logs });
+        const state = encodeTrainingState(control.state());
+        post({ type: 'epoch', logs, state }, [state.buffer as ArrayBuffer]);
+      },
     };
+    // Last, so that the state it sends holds the other callbacks' decisions.
     const callbacks = [...(job.fit.callbacks ?? []), ...(data.rank === 0 ? [report] : [])];
-    const history = await trainer.fit(job.data, { ...job.fit, callbacks });
+    const resumeFrom = data.resumeFrom ? decodeTrainingState(data.resumeFrom) : job.fit.resumeFrom;
+    const history = await trainer.fit(job.data, {
+      ...job.fit,
+      callbacks,
+      ...(resumeFrom ? { resumeFrom } : {}),
+    });
     if (data.rank === 0) {
       const state = encodeTrainingState(trainer.state());
       post({ type: 'done', history, state }, [state.buffer as ArrayBuffer]);

@@ -223,6 +223,31 @@ describe('data-parallel Trainer (replicas in one thread)', () => {
       true,
     );
 
+    // A replica whose callback throws releases the others (they would wait at the next step).
+    const memory3 = createReplicaGroupMemory({ replicas: 2, capacity: 4096 });
+    const throwing = await Promise.allSettled(
+      [0, 1].map((rank) =>
+        new Trainer({
+          model: track(tinyTwoTaskModel(9)),
+          dataParallel: new ReplicaGroup(memory3, rank),
+          onWarning: () => {},
+        }).fit(batches(4, 4, 650), {
+          epochs: 1,
+          callbacks: [
+            {
+              onStepEnd: (logs) => {
+                if (rank === 1 && logs.step === 2) throw new Error('callback broke');
+              },
+            },
+          ],
+        }),
+      ),
+    );
+    expect((throwing[1] as PromiseRejectedResult).reason.message).toBe('callback broke');
+    expect(isGraftError((throwing[0] as PromiseRejectedResult).reason, 'REPLICA_FAILED')).toBe(
+      true,
+    );
+
     // A replica that fails before the exchange (here: a bad batch) wakes the waiting one.
     const memory2 = createReplicaGroupMemory({ replicas: 2, capacity: 4096 });
     const g0 = new ReplicaGroup(memory2, 0);

@@ -53,6 +53,30 @@ describe('fitDataParallel (worker threads)', () => {
     expect(maxDiff(paramValues(one.state), paramValues(two.state))).toBeLessThan(1e-5);
   }, 60_000);
 
+  it('resumes from an epoch-end state to the same weights as an uninterrupted run', async () => {
+    const options = { epochs: 3, batches: 4, batchSize: 8 };
+    const states: core.TrainingState[] = [];
+    const whole = await core.fitDataParallel({
+      job,
+      replicas: 2,
+      options,
+      epochStates: true,
+      onEpochEnd: async (_logs, state) => {
+        await new Promise((resolve) => setTimeout(resolve, 5)); // an async writer, awaited
+        if (state) states.push(state);
+      },
+    });
+    expect(states.map((s) => s.globalStep)).toEqual([4, 8, 12]);
+    const resumed = await core.fitDataParallel({
+      job,
+      replicas: 2,
+      options,
+      resumeFrom: states[0] as core.TrainingState,
+    });
+    expect(resumed.state.globalStep).toBe(12);
+    expect(maxDiff(paramValues(resumed.state), paramValues(whole.state))).toBe(0);
+  }, 60_000);
+
   it("surfaces the failing replica's own error, and stops the others", async () => {
     await expect(
       core.fitDataParallel({ job, replicas: 2, options: { fail: { rank: 1, at: 'step' } } }),

@@ -1,7 +1,12 @@
 import { GraftError, type GraftErrorCode } from '../errors';
 import type { Param } from '../nn/param';
 import type { EpochLogs, History, StepLogs } from '../train/trainingLogs';
-import { decodeTrainingState, type TrainingState, writeParams } from '../train/trainingState';
+import {
+  decodeTrainingState,
+  encodeTrainingState,
+  type TrainingState,
+  writeParams,
+} from '../train/trainingState';
 import type { ReplicaMessage, ReplicaWorkerData, SerializedError } from './dataParallelReplica';
 import { createReplicaGroupMemory, requestReplicaStop } from './replicaGroup';
 
@@ -25,8 +30,16 @@ export interface DataParallelOptions {
   options?: unknown;
   /** Replica 0's step logs, as they happen. */
   onStepEnd?: (logs: StepLogs) => void;
-  /** Replica 0's epoch logs (with validation, when the job has any). */
-  onEpochEnd?: (logs: EpochLogs) => void;
+  /**
+   * Replica 0's epoch logs (with validation, when the job has any), and with `epochStates`
+   * the training state at that epoch's end (e.g. to write a checkpoint). A returned promise is
+   * awaited before the next epoch's report and before `fitDataParallel` resolves.
+   */
+  onEpochEnd?: (logs: EpochLogs, state?: TrainingState) => unknown;
+  /** Send the full training state with every epoch's logs (costs one encode per epoch). */
+  epochStates?: boolean;
+  /** Continue a run from this state in every replica (`fit`'s `resumeFrom`). */
+  resumeFrom?: TrainingState;
   /** Aborting stops every replica after the same step; `fit` then returns what it has. */
   signal?: AbortSignal;
   /**
@@ -96,13 +109,21 @@ export async function fitDataParallel(options: DataParallelOptions): Promise<Dat
     );
   }
   const jobUrl = await toModuleUrl(options.job);
+  const resume = options.resumeFrom ? encodeTrainingState(options.resumeFrom) : undefined;
   const heap = await workerHeapFlag(options.initialOldSpaceMb ?? 256);
   // The worker loads graft from the file this function came from, as an ES module, so the
   // job's own `import '@graft/core'` gets the same module instance there.
   const coreUrl = import.meta.url.replace(/\.cjs$/, '.js');
   const source = `import(${JSON.stringify(coreUrl)}).then((core) => core.runDataParallelReplica());`;
   const workers = Array.from({ length: replicas }, (_, rank) => {
-    const workerData: ReplicaWorkerData = { jobUrl, rank, replicas, options: options.options };
+    const workerData: ReplicaWorkerData = {
+      jobUrl,
+      rank,
+      replicas,
+      options: options.options,
+      epochStates: options.epochStates ?? false,
+      ...(resume ? { resumeFrom: resume } : {}),
+    };
     return new Worker(source, { eval: true, workerData });
   });
 
@@ -112,6 +133,8 @@ export async function fitDataParallel(options: DataParallelOptions): Promise<Dat
   let state: TrainingState | undefined;
   const errors: { rank: number; error: SerializedError }[] = [];
   let finished = 0;
+  // onEpochEnd may be async (writing a checkpoint): run them in order, and wait for them.
+  let epochReports: Promise<void> = Promise.resolve();
 
   const onAbort = () => {
     if (memory) requestReplicaStop(memory);
@@ -139,7 +162,10 @@ export async function fitDataParallel(options: DataParallelOptions): Promise<Dat
           } else if (m.type === 'step') {
             options.onStepEnd?.(m.logs as StepLogs);
           } else if (m.type === 'epoch') {
-            options.onEpochEnd?.(m.logs as EpochLogs);
+            const state = m.state ? decodeTrainingState(m.state) : undefined;
+            epochReports = epochReports.then(async () => {
+              await options.onEpochEnd?.(m.logs as EpochLogs, state);
+            });
           } else if (m.type === 'done') {
             if (m.history) history = m.history as History;
             if (m.state) state = decodeTrainingState(m.state);
@@ -167,6 +193,7 @@ export async function fitDataParallel(options: DataParallelOptions): Promise<Dat
     heap.restore();
     options.signal?.removeEventListener('abort', onAbort);
   }
+  await epochReports;
   if (errors.length > 0) throw firstCause(errors);
   if (!history || !state) {
     throw new GraftError('REPLICA_FAILED', 'The replicas ended without a result', {

@@ -273,6 +273,18 @@ export class Trainer {
    * ```
    */
   async fit(data: TrainingData, options: FitOptions): Promise<History> {
+    if (!this.group) return this.run(data, options);
+    try {
+      return await this.run(data, options);
+    } catch (e) {
+      // Whatever failed here (a step, a callback, the data), the other replicas must not
+      // wait for this one at the next exchange: they stop with REPLICA_FAILED.
+      this.group.fail();
+      throw e;
+    }
+  }
+
+  private async run(data: TrainingData, options: FitOptions): Promise<History> {
     const { epochs } = options;
     if (!(Number.isInteger(epochs) && epochs >= 1)) {
       throw new GraftError(
