@@ -72,15 +72,19 @@ function runJson(label, cmd, args, { env = {}, lastLine = true } = {}) {
   } catch {
     const tail = (r.stderr || r.stdout || '').trim();
     const aborted = /Aborted\(\)/.test(tail);
+    // An uncaught error's own line ("GraftError: ... (where). hint") says the most; the
+    // stack and the error's printed properties follow it.
+    const thrown = tail.split('\n').find((l) => /^\w*Error: /.test(l));
     parsed = {
       error: aborted
         ? `aborted inside WASM (Emscripten abort()) with a peak RSS of ${peakRssMb ?? '?'} MB; a 32-bit WASM heap holds at most 4 GiB`
-        : tail
+        : (thrown ??
+          tail
             .split('\n')
             .filter((l) => !/^\s+at /.test(l))
             .slice(-6)
             .join('\n')
-            .slice(-600),
+            .slice(-600)),
       exit: r.status,
       signal: r.signal,
     };
