@@ -1,45 +1,45 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import {
   type Backbone,
-  type BatchSource,
+  decodeTrainingState,
   type EpochLogs,
-  earlyStopping,
+  encodeTrainingState,
+  fitDataParallel,
   GraftError,
+  type History,
   initBackend,
+  restoreTrainedParams,
+  type StepLogs,
   saveModel,
   Trainer,
   type TrainerCallback,
+  type TrainingState,
 } from '@graft/core';
-import {
-  balanceWarnings,
-  batches,
-  type Dataset,
-  describeSkips,
-  labelStats,
-  type SkipReport,
-} from '@graft/datasets';
-import { type ModelReport, multiTaskModel, tuneThresholds } from '@graft/heads';
+import { balanceWarnings, describeSkips, type SkipReport } from '@graft/datasets';
+import { type ModelReport, tuneThresholds } from '@graft/heads';
 import { loadConfig } from '../config/loadConfig';
 import type { TrainConfig } from '../config/trainConfig';
-import { loadDataset, prepareSplits } from '../pipeline/data';
-import { disposeExportHeads, exportHeads } from '../pipeline/exportHeads';
 import {
-  configuredHeads,
-  freezePolicy,
-  learningRateSchedule,
-  loadConfiguredBackbone,
-  optimizerSpec,
-  weightingStrategy,
-} from '../pipeline/model';
+  REPLICA_STOP,
+  replicaStopFlags,
+  STOP_SIGNALS,
+  type TrainReplicaOptions,
+} from '../parallel/trainReplicaJob';
+import { disposeExportHeads, exportHeads } from '../pipeline/exportHeads';
 import { describeReport, freezeRows, historyPoints, taskReports } from '../pipeline/reports';
+import { setupTraining } from '../pipeline/trainingSetup';
 import type { StepProgress } from '../progressBar';
 import { renderReport } from '../report/renderReport';
 import type { RunReport } from '../report/runReport';
 import { alsoLoggedTo, type Reporter, reportEpoch } from '../reporter';
 import { readCheckpoint, runCheckpoints, type StoppedAt } from '../run/checkpoints';
-import { watchInterrupts } from '../run/interrupts';
-import { CHECKPOINT_FILE, createRunDirectory } from '../run/runDirectory';
+import { type InterruptWatch, watchInterrupts } from '../run/interrupts';
+import { CHECKPOINT_FILE, createRunDirectory, type RunDirectory } from '../run/runDirectory';
+
+/** Most replicas `graft train --replicas` takes. */
+export const MAX_REPLICAS = 16;
 
 export interface TrainOptions {
   config: string;
@@ -49,6 +49,11 @@ export interface TrainOptions {
   /** Continue the interrupted run in the config's output folder from its checkpoint. */
   resume?: boolean;
   backend: 'wasm' | 'cpu';
+  /**
+   * Train data-parallel on this many worker threads (one core each; default 1: the main
+   * thread trains). Batch norm then normalises over each replica's rows.
+   */
+  replicas?: number;
 }
 
 export interface TrainResult {
@@ -84,34 +89,40 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
       hint: '--resume continues the interrupted run; --force throws it away and starts again.',
     });
   }
+  const replicas = options.replicas ?? 1;
+  if (!(Number.isInteger(replicas) && replicas >= 1 && replicas <= MAX_REPLICAS)) {
+    throw new GraftError(
+      'INVALID_ARGUMENT',
+      `--replicas must be a whole number from 1 to ${MAX_REPLICAS}, got ${replicas}`,
+      { where: 'graft train' },
+    );
+  }
+  if (replicas > 1 && options.backend !== 'wasm') {
+    throw new GraftError('INVALID_ARGUMENT', '--replicas trains on the wasm backend only', {
+      where: 'graft train',
+      hint: `Leave out --backend ${options.backend}, or train with --replicas 1.`,
+    });
+  }
   const config = await loadConfig(options.config, options.set);
+  if (replicas > 1 && config.weighting === 'gradnorm') {
+    // Checked before the run directory exists (fitDataParallel would refuse it later).
+    throw new GraftError('INVALID_ARGUMENT', 'gradnorm weighting cannot train with --replicas', {
+      where: 'graft train',
+      hint: "It updates its weights from each batch's gradients outside the model, so the replicas would drift apart. Use --replicas 1, or another weighting (equal, static, uncertainty, dwa, pcgrad).",
+    });
+  }
   const baseDir = dirname(resolve(options.config));
   // Before any tensor exists: tensors belong to the backend they were made on.
   const info = await initBackend({ backend: options.backend });
 
-  const dataset = await loadDataset(config.data, config.tasks, {
-    seed: config.seed,
-    configPath: options.config,
-  });
-  const backbone = await loadConfiguredBackbone(config, { baseDir });
-  const model = multiTaskModel({
-    backbone,
-    tasks: configuredHeads(config.tasks),
-    seed: config.seed,
-  });
-  model.checkTasks(dataset.tasks);
+  const setup = await setupTraining(config, { configPath: options.config, baseDir });
+  const { dataset, backbone, model, splits, stats, labelled, plan, rows } = setup;
 
-  const backendLine = `backend: ${info.name} (SIMD ${info.simd ? 'on' : 'off'}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`;
-
-  const splits = prepareSplits(dataset, config, {
-    inputShape: backbone.inputShape,
-    preprocessing: backbone.preprocessing,
-  });
-  const stats = await labelStats(splits.raw.train);
-  const labelled = Object.fromEntries(Object.entries(stats.tasks).map(([t, s]) => [t, s.labelled]));
-  const policy = freezePolicy(config.freeze, labelled);
-  const plan = policy.plan(model);
-  const rows = plan.explain();
+  // The replicas train on single-threaded wasm (one core each).
+  const backendLine =
+    replicas > 1
+      ? `backend: ${info.name} (SIMD ${info.simd ? 'on' : 'off'}, 1 thread) x ${replicas} replicas`
+      : `backend: ${info.name} (SIMD ${info.simd ? 'on' : 'off'}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`;
 
   // Everything checked: the run directory now exists, and every line also goes to run.log.
   const usedConfig = withAbsolutePaths(config, baseDir);
@@ -119,9 +130,12 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
   const log = alsoLoggedTo((line) => run.log(line), reporter);
   const notes: string[] = [];
   let stopped: StoppedAt | undefined;
-  const interrupts = watchInterrupts((signal) =>
-    reporter.info(`${signal}: stopping after the current step to save a checkpoint`),
-  );
+  // --replicas: replica 0 reads the signal from shared memory after its next step.
+  const stopFlags = replicas > 1 ? replicaStopFlags() : undefined;
+  const interrupts = watchInterrupts((signal) => {
+    if (stopFlags) Atomics.store(stopFlags, REPLICA_STOP.signal, STOP_SIGNALS.indexOf(signal));
+    reporter.info(`${signal}: stopping after the current step to save a checkpoint`);
+  });
   try {
     const resumeFrom = resume ? await readCheckpoint(run) : undefined;
     if (resume) await sameConfig(run.path, usedConfig);
@@ -140,7 +154,12 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
         },
       );
     }
-    log.info(backendLine, { backend: info.name, simd: info.simd, threads: info.threads });
+    log.info(
+      backendLine,
+      replicas > 1
+        ? { backend: info.name, simd: info.simd, threads: 1, replicas }
+        : { backend: info.name, simd: info.simd, threads: info.threads },
+    );
     log.info(
       `data: ${dataset.size} examples (${splits.train.size} train / ${splits.validation.size} validation / ${splits.test.size} test); labelled in train: ${Object.entries(
         labelled,
@@ -169,58 +188,64 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
       log.info(`  why: ${why}`);
     }
 
-    const batchSize = config.batchSize;
-    const source = (
-      at: (epoch: number) => Dataset,
-      size: number,
-      shuffle: boolean,
-    ): BatchSource => ({
-      batchCount: Math.ceil(size / batchSize),
-      batches: (epoch) => batches(at(epoch), { batchSize, shuffle, seed: config.seed, epoch }),
-    });
-    const trainSource = source(splits.trainAt, splits.train.size, true);
-    const validation =
-      splits.validation.size > 0
-        ? source(() => splits.validation, splits.validation.size, false)
-        : undefined;
+    const { source, trainSource, validation } = setup;
+    // In the main thread also with --replicas: it evaluates the trained model.
     const trainer = new Trainer({
-      model,
-      plan,
-      optimizer: optimizerSpec(config.optimizer),
-      schedule: learningRateSchedule(config.schedule, Math.ceil(splits.train.size / batchSize)),
-      strategy: weightingStrategy(config.weighting),
-      ...(config.optimizer.clipNorm !== undefined ? { clipNorm: config.optimizer.clipNorm } : {}),
+      ...setup.trainer,
       onWarning: (m) => {
         notes.push(m);
         log.info(`  note: ${m}`);
       },
     });
-    const callbacks: TrainerCallback[] = [
-      ...(reporter.steps ? [stepBar(reporter.steps, config.epochs, trainSource.batchCount)] : []),
-      {
-        onEpochEnd: (logs: EpochLogs) => {
-          // Stopped by a signal mid-epoch: the partial epoch is not an epoch of the run.
-          if (!stopped) reportEpoch(log, logs, config.epochs);
+    let history: History;
+    let step: number;
+    if (stopFlags) {
+      const parallel = await fitReplicas({
+        replicas,
+        job: {
+          config: options.config,
+          set: options.set,
+          baseDir,
+          stop: stopFlags,
+          stopState: join(tmpdir(), `graft-stop-${process.pid}-${Date.now()}.bin`),
         },
-      },
-    ];
-    if (config.earlyStopping && validation) {
+        epochs: config.epochs,
+        batchCount: trainSource.batchCount,
+        run,
+        log,
+        reporter,
+        interrupts,
+        ...(resumeFrom ? { resumeFrom } : {}),
+      });
+      history = parallel.history;
+      step = parallel.state.globalStep;
+      stopped = parallel.stopped;
+      if (!stopped) restoreTrainedParams(model.params, parallel.state);
+    } else {
+      const callbacks: TrainerCallback[] = [
+        ...(reporter.steps ? [stepBar(reporter.steps, config.epochs, trainSource.batchCount)] : []),
+        {
+          onEpochEnd: (logs: EpochLogs) => {
+            // Stopped by a signal mid-epoch: the partial epoch is not an epoch of the run.
+            if (!stopped) reportEpoch(log, logs, config.epochs);
+          },
+        },
+        ...setup.callbacks(),
+      ];
+      // Last: the checkpoint then holds every other callback's decision.
       callbacks.push(
-        earlyStopping({ patience: config.earlyStopping.patience, restoreBestWeights: true }),
+        runCheckpoints(run, interrupts, (at) => {
+          stopped = at;
+        }),
       );
+      history = await trainer.fit(trainSource, {
+        epochs: config.epochs,
+        ...(validation ? { validation } : {}),
+        callbacks,
+        ...(resumeFrom ? { resumeFrom } : {}),
+      });
+      step = trainer.step;
     }
-    // Last: the checkpoint then holds every other callback's decision.
-    callbacks.push(
-      runCheckpoints(run, interrupts, (at) => {
-        stopped = at;
-      }),
-    );
-    const history = await trainer.fit(trainSource, {
-      epochs: config.epochs,
-      ...(validation ? { validation } : {}),
-      callbacks,
-      ...(resumeFrom ? { resumeFrom } : {}),
-    });
     const signal = interrupts.signal;
     if (signal !== undefined) {
       // A signal after the last epoch: the end-of-training checkpoint is already saved.
@@ -228,7 +253,7 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
         signal,
         epoch: config.epochs,
         batch: 0,
-        step: trainer.step,
+        step,
       };
       // An interrupted run with its checkpoint is a run: the one --force replaced goes now.
       await run.finish();
@@ -318,6 +343,7 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
           .map((t) => [t, model.thresholds(t)]),
       ),
       seconds,
+      ...(replicas > 1 ? { replicas } : {}),
     });
     const runReport: RunReport = {
       title: `graft train ${options.config}`,
@@ -325,7 +351,8 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
       environment: {
         backend: info.name,
         simd: info.simd,
-        threads: info.threads,
+        threads: replicas > 1 ? 1 : info.threads,
+        ...(replicas > 1 ? { replicas } : {}),
         seed: config.seed,
       },
       history: historyPoints(history.epochs, kinds),
@@ -361,8 +388,7 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
   } finally {
     reporter.steps?.stop();
     interrupts.dispose();
-    model.dispose();
-    backbone.dispose();
+    setup.dispose();
   }
 }
 
@@ -381,6 +407,88 @@ function stepBar(bar: StepProgress, epochs: number, steps: number | undefined): 
       bar.stop();
     },
   };
+}
+
+/**
+ * `graft train --replicas N`: fitDataParallel on the job module built next to this file
+ * (dist/trainReplicaJob.js), with what the main thread does around a Trainer's fit: the step
+ * bar, the epoch lines, checkpoint.bin at every epoch end, and on a signal the checkpoint
+ * replica 0 wrote after the step it stopped at (the state fit returns has closed that epoch,
+ * so a run resumed from it would skip the epoch's remaining batches).
+ */
+async function fitReplicas(args: {
+  replicas: number;
+  job: TrainReplicaOptions;
+  epochs: number;
+  batchCount: number | undefined;
+  run: RunDirectory;
+  log: Reporter;
+  reporter: Reporter;
+  interrupts: InterruptWatch;
+  resumeFrom?: TrainingState;
+}): Promise<{ history: History; state: TrainingState; stopped?: StoppedAt }> {
+  const { job, epochs, run, log, interrupts } = args;
+  const bar = args.reporter.steps;
+  let barEpoch = -1;
+  let metric: string | undefined;
+  // The epoch replica 0 stopped in (+1), 0 while training goes on: its closing logs (fit
+  // closes a stopped epoch) are not an epoch of the run, and its state is not a checkpoint.
+  const stoppedIn = () => Atomics.load(job.stop, REPLICA_STOP.stoppedEpoch) - 1;
+  try {
+    const result = await fitDataParallel({
+      job: new URL('./trainReplicaJob.js', import.meta.url),
+      replicas: args.replicas,
+      options: job,
+      epochStates: true,
+      ...(args.resumeFrom ? { resumeFrom: args.resumeFrom } : {}),
+      onStepEnd: (logs: StepLogs) => {
+        if (!bar) return;
+        if (logs.epoch !== barEpoch) {
+          barEpoch = logs.epoch;
+          bar.start(`epoch ${logs.epoch + 1}/${epochs}`, args.batchCount ?? 0);
+        }
+        bar.update(logs.batch + 1, { loss: logs.loss, ...(metric ? { metric } : {}) });
+      },
+      onEpochEnd: async (logs: EpochLogs, state?: TrainingState) => {
+        if (bar) {
+          const v = logs.validation;
+          const [key, value] = Object.entries(v?.metrics ?? {})[0] ?? [];
+          if (v)
+            metric = `val loss ${v.loss.toFixed(3)}${key !== undefined ? `  ${key} ${value?.toFixed(3)}` : ''}`;
+          bar.stop();
+          barEpoch = -1;
+        }
+        const stopped = stoppedIn();
+        if (stopped >= 0 && logs.epoch >= stopped) return;
+        reportEpoch(log, logs, epochs);
+        if (state) await saveCheckpoint(run, state, `end of epoch ${logs.epoch + 1}`);
+      },
+    });
+    const signal = interrupts.signal;
+    if (stoppedIn() < 0 || signal === undefined) return result;
+    const bytes = await readFile(job.stopState);
+    const state = decodeTrainingState(bytes, job.stopState);
+    await saveCheckpoint(run, state, signal);
+    return {
+      ...result,
+      stopped: {
+        signal,
+        epoch: state.cursor.epoch,
+        batch: state.cursor.batch,
+        step: state.globalStep,
+      },
+    };
+  } finally {
+    await rm(job.stopState, { force: true });
+  }
+}
+
+/** checkpoint.bin and its run.log line, as runCheckpoints writes them. */
+async function saveCheckpoint(run: RunDirectory, state: TrainingState, why: string) {
+  await run.write(CHECKPOINT_FILE, encodeTrainingState(state));
+  run.log(
+    `checkpoint (${why}): epoch ${state.cursor.epoch + 1}, batch ${state.cursor.batch}, step ${state.globalStep}`,
+  );
 }
 
 /**
