@@ -82,7 +82,9 @@ export interface DataParallelResult {
  * weighting is refused (it keeps per-batch state outside the model).
  *
  * Put the weights into a model of your own with `trainer.fit(data, { resumeFrom: state })`
- * or `restoreTrainedParams(model.params, state)`.
+ * or `restoreTrainedParams(model.params, state)`. Each replica holds its own copy of the
+ * model and of whatever data the job loads. The workers load graft from the installed
+ * `@graft/core` package (the file this function is in), so use it unbundled.
  *
  * @example
  * ```ts
@@ -96,6 +98,12 @@ export interface DataParallelResult {
  * ```
  */
 export async function fitDataParallel(options: DataParallelOptions): Promise<DataParallelResult> {
+  if (typeof process === 'undefined' || !process.versions?.node) {
+    throw new GraftError('BACKEND_UNSUPPORTED', 'fitDataParallel runs in Node only', {
+      where: 'fitDataParallel',
+      hint: "In the browser, train with one Trainer: tfjs's threaded WASM build splits each kernel when the page is cross-origin isolated.",
+    });
+  }
   const { Worker } = await import('node:worker_threads');
   const os = await import('node:os');
   const replicas = options.replicas ?? Math.min(8, os.availableParallelism?.() ?? os.cpus().length);
