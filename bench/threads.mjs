@@ -9,6 +9,8 @@
 //                         reduced in shared memory, every replica applying the same update.
 //                         Batch norm normalises over batch/N rows per replica ("ghost" batch
 //                         norm), so this is not bit-for-bit the batch-16 step.
+// Every variant trains the same job (bench/dataParallelJob.mjs) in one fit call and is timed
+// the same way: the gaps between step ends after the warm-up steps, median.
 // The WASM backend starts once per process with a fixed thread count, so every measurement
 // is its own child process, run interleaved (1, N, dp, 1, N, dp, ...) so that load from other
 // work on the machine falls on all alike. Prints one JSON object: per-variant medians over
@@ -192,29 +194,49 @@ function threadCpuS() {
 }
 
 async function threadsChild(threads, steps) {
-  const { initBackend } = await import('@graft/core');
+  const { initBackend, Trainer } = await import('@graft/core');
   const tf = await import('@tensorflow/tfjs-core');
-  const { createFineTuneStep } = await import('./fineTuneStep.mjs');
+  const { default: job } = await import('./dataParallelJob.mjs');
   const warnings = [];
   const info = await initBackend({ threads, fallback: false, onWarning: (m) => warnings.push(m) });
-  // The Trainer's step, as bench/trainStep.mjs measures it (the single-thread reference).
-  const { step } = createFineTuneStep({ alpha: 0.35, size: SIZE, batch: BATCH });
-  const lossFirst = await step();
-  for (let i = 1; i < WARMUP; i++) await step(); // JIT, XNNPACK operator caches, allocations
-  const times = [];
-  const cpu0 = process.cpuUsage();
-  const main0 = threadCpuS();
-  for (let i = 0; i < steps; i++) {
-    const t = performance.now();
-    await step();
-    times.push((performance.now() - t) / 1000);
-  }
+  // The same job as the data-parallel variant, trained by one Trainer in this thread and
+  // timed the same way: the gaps between step ends, after the warm-up steps.
+  const {
+    trainer: options,
+    data,
+    fit,
+  } = job({
+    options: { alpha: 0.35, size: SIZE, batch: BATCH, steps: WARMUP + steps },
+  });
+  const trainer = new Trainer(options);
+  const stamps = [];
+  let lossFirst;
+  let cpu0;
+  let main0;
+  await trainer.fit(data, {
+    ...fit,
+    callbacks: [
+      {
+        onStepEnd: (logs) => {
+          stamps.push(performance.now());
+          lossFirst ??= logs.loss;
+          if (logs.step === WARMUP) {
+            cpu0 = process.cpuUsage();
+            main0 = threadCpuS();
+          }
+        },
+      },
+    ],
+  });
   const cpu = process.cpuUsage(cpu0);
   const mainCpu = threadCpuS() - main0;
+  const times = stamps.slice(WARMUP).map((t, i) => (t - (stamps[WARMUP - 1 + i] ?? t)) / 1000);
   const stepS = median(times);
+  const step = () => trainer.fit([data[0]], { epochs: 1 });
 
   // One profiled step: kernel times by name.
   const profile = await tf.profile(() => step());
+  // (The profiled step is one fit call of one batch: kernel times, not the step time above.)
   const byKernel = new Map();
   for (const k of profile.kernels) {
     const e = byKernel.get(k.name) ?? { kernel: k.name, calls: 0, ms: 0 };
@@ -258,12 +280,14 @@ async function dataParallelChild(replicas, steps) {
   const stamps = [];
   const cpu0 = process.cpuUsage();
   let cpuAtWarm;
+  let lossFirst;
   const result = await fitDataParallel({
     job: new URL('./dataParallelJob.mjs', import.meta.url),
     replicas,
     options: { alpha: 0.35, size: SIZE, batch: BATCH, steps: steps + warmup },
     onStepEnd: (logs) => {
       stamps.push(performance.now());
+      lossFirst ??= logs.loss;
       if (logs.step === warmup) cpuAtWarm = process.cpuUsage(cpu0);
     },
   });
@@ -274,7 +298,7 @@ async function dataParallelChild(replicas, steps) {
   console.log(
     JSON.stringify({
       replicas: result.replicas,
-      loss_first: round(result.history.epochs[0]?.loss ?? Number.NaN, 6),
+      loss_first: round(lossFirst ?? Number.NaN, 6),
       step_s: round(median(times), 4),
       step_s_min: round(Math.min(...times), 4),
       step_s_max: round(Math.max(...times), 4),
