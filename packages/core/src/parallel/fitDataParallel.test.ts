@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import type * as Core from '../index';
+
 // Worker threads load graft's built ES module (they cannot load TypeScript): so does this test,
-// so that the workers and the job module share one graft. `npm test` builds it first.
-import * as core from '../../dist/index.js';
+// so that the workers and the job module share one graft. `npm test` builds it first; the
+// types come from the sources, since typechecking runs before the build.
+const built = new URL('../../dist/index.js', import.meta.url).href;
+const core = (await import(/* @vite-ignore */ built)) as typeof Core;
 
 const job = new URL('./testing/tinyJob.mjs', import.meta.url);
 
-function paramValues(state: core.DataParallelResult['state']): Map<string, Float32Array> {
+function paramValues(state: Core.DataParallelResult['state']): Map<string, Float32Array> {
   return new Map([...state.params].map(([name, t]) => [name, t.values]));
 }
 
@@ -41,7 +45,7 @@ describe('fitDataParallel (worker threads)', () => {
     const { tinyModel } = await import('./testing/tinyJob.mjs');
     const model = tinyModel();
     core.restoreTrainedParams(model.params, result.state);
-    const first = model.params[0] as core.Param;
+    const first = model.params[0] as Core.Param;
     const trained = result.state.params.get(first.name);
     expect(Array.from(first.variable.dataSync())).toEqual(Array.from(trained?.values ?? []));
   }, 60_000);
@@ -55,7 +59,7 @@ describe('fitDataParallel (worker threads)', () => {
 
   it('resumes from an epoch-end state to the same weights as an uninterrupted run', async () => {
     const options = { epochs: 3, batches: 4, batchSize: 8 };
-    const states: core.TrainingState[] = [];
+    const states: Core.TrainingState[] = [];
     const whole = await core.fitDataParallel({
       job,
       replicas: 2,
@@ -71,7 +75,7 @@ describe('fitDataParallel (worker threads)', () => {
       job,
       replicas: 2,
       options,
-      resumeFrom: states[0] as core.TrainingState,
+      resumeFrom: states[0] as Core.TrainingState,
     });
     expect(resumed.state.globalStep).toBe(12);
     expect(maxDiff(paramValues(resumed.state), paramValues(whole.state))).toBe(0);
