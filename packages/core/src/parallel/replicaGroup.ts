@@ -93,8 +93,9 @@ export function requestReplicaStop(memory: ReplicaGroupMemory): void {
  * memory, for data-parallel training where every replica trains a copy of the same model on
  * its own rows of each batch and all replicas apply the same averaged gradients.
  *
- * Waiting uses `Atomics.waitAsync`, so a replica never blocks its thread: replicas can run in
- * worker threads (the point: one core each) or, for tests, side by side in one thread.
+ * By default waiting uses `Atomics.waitAsync`, so a replica never blocks its thread and
+ * replicas can run side by side in one thread (the tests do); in a worker that only trains,
+ * `{ blocking: true }` waits with `Atomics.wait` (fitDataParallel's replicas, one core each).
  * Sums are taken in float64 over the replicas in rank order, each element by exactly one
  * replica and read by all, so every replica gets the same bits: the model copies stay
  * identical without ever exchanging weights.
