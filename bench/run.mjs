@@ -424,7 +424,7 @@ if (want('scaling')) {
   };
   results.threads = runJson('threads (bench/threads.mjs)', 'node', [
     join(here, 'threads.mjs'),
-    ...(quick ? ['--quick'] : ['--rounds', '3', '--steps', '20']),
+    ...(quick ? ['--quick'] : ['--rounds', '4', '--steps', '40']),
   ]);
   delete results.threads.children;
 }

@@ -20,7 +20,7 @@
 // kernels (src/native: depthwise backprop, batch norm) with N threads.
 // Needs the built package: cd packages/core && npx tsup
 // usage: node bench/threads.mjs [--threads N] [--rounds 4] [--steps 20] [--wait-idle 0.9]
-//                               [--variants threads,dp] [--batch 16] [--warmup 30] [--quick]
+//                               [--variants threads,dp] [--batch 16] [--warmup 80] [--quick]
 
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -35,9 +35,13 @@ const arg = (name, dflt) => {
 };
 const BATCH = arg('batch', 16);
 const quick = args.includes('--quick');
-// Steps before timing starts, in every variant: a worker's JIT takes ~30 steps of this model
-// to settle (two isolates compiling at once on two cores), one thread's about 5.
-const WARMUP = arg('warmup', quick ? 10 : 30);
+// Steps before timing starts, in every variant. One thread reaches its steady speed within
+// ~5 steps; a 2-worker run needs ~40, since both cores are busy training and V8 optimises the
+// JavaScript (the tfjs engine, graft's kernels' glue) in background threads that have to wait
+// for them. Measured, median ms per 20 steps of MobileNetV2-0.35/96/16 on 2 workers:
+// 116, 79, 67, 66, 64, 66. Training runs are hundreds of steps, so the steady speed is the
+// one that counts; 80 leaves a margin.
+const WARMUP = arg('warmup', quick ? 10 : 80);
 const here = fileURLToPath(import.meta.url);
 
 if (args.includes('--child')) {
