@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRAFT_BIN, runGraft, writeLabelledPngs } from '../testing/cliTestKit';
+import { describe, expect, it } from 'vitest';
+import { fixtureDir, GRAFT_BIN, runGraft, writeLabelledPngs } from '../testing/cliTestKit';
 
 const graft = (args: string[], cwd: string) => runGraft(args, cwd, 120_000);
 
@@ -48,15 +47,7 @@ interface Row {
 }
 
 describe('graft compare (built CLI, subprocess)', () => {
-  let dir: string;
-  beforeAll(() => {
-    expect(existsSync(GRAFT_BIN), 'build first: npx turbo run build --filter=@graft/cli...').toBe(
-      true,
-    );
-    dir = mkdtempSync(join(tmpdir(), 'graft-compare-e2e-'));
-    writeFixture(dir);
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const fixture = fixtureDir('graft-compare-e2e-', writeFixture);
 
   it('runs the three studies, prints the tables and a verdict, and writes the run directory', async () => {
     const r = await graft(
@@ -68,7 +59,7 @@ describe('graft compare (built CLI, subprocess)', () => {
         '--policies',
         'headsOnly,lastBlocks(2),ruleOfThumb',
       ],
-      dir,
+      fixture.dir,
     );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -84,7 +75,7 @@ describe('graft compare (built CLI, subprocess)', () => {
     expect(r.stdout).toMatch(/^lastBlocks\(2\) +lastBlocks\(2\) +33 /m);
     expect(r.stdout).toMatch(/\nverdict:\n {2}- /);
 
-    const out = join(dir, 'run-compare');
+    const out = join(fixture.dir, 'run-compare');
     for (const f of ['compare.json', 'config.json', 'run.log', 'report.html']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
@@ -175,7 +166,7 @@ describe('graft compare (built CLI, subprocess)', () => {
         'json-run',
         '--json',
       ],
-      dir,
+      fixture.dir,
     );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -184,7 +175,9 @@ describe('graft compare (built CLI, subprocess)', () => {
     const { type, runDir, ...doc } = JSON.parse(lines[0] as string);
     expect(type).toBe('summary');
     expect(runDir).toBe('json-run');
-    expect(doc).toEqual(JSON.parse(readFileSync(join(dir, 'json-run', 'compare.json'), 'utf8')));
+    expect(doc).toEqual(
+      JSON.parse(readFileSync(join(fixture.dir, 'json-run', 'compare.json'), 'utf8')),
+    );
     expect(doc.seeds).toEqual([1, 2]);
     expect(doc.epochs).toBe(1);
     expect(doc.transfer.skipped).toMatch(/not asked for/);
@@ -218,13 +211,13 @@ describe('graft compare (built CLI, subprocess)', () => {
       ],
     ];
     for (const [args, message] of cases) {
-      const r = await graft(args, dir);
+      const r = await graft(args, fixture.dir);
       expect(r.code, args.join(' ')).not.toBe(0);
       const lines = r.stderr.trim().split('\n');
       expect(lines, args.join(' ')).toHaveLength(1);
       expect(lines[0], args.join(' ')).toMatch(message);
     }
-    expect(existsSync(join(dir, 'never'))).toBe(false);
+    expect(existsSync(join(fixture.dir, 'never'))).toBe(false);
 
     // A comparison that fails part-way removes its folder and says where its log went.
     const failed = await graft(
@@ -243,14 +236,14 @@ describe('graft compare (built CLI, subprocess)', () => {
         'failed',
         '--quiet',
       ],
-      dir,
+      fixture.dir,
     );
     expect(failed.code).not.toBe(0);
     expect(failed.stderr).toMatch(
       /^graft: the failed comparison's folder was removed; its log is in (.*run\.log)\n/,
     );
     expect(failed.stderr).toMatch(/\ngraft: Loss became NaN/);
-    expect(existsSync(join(dir, 'failed'))).toBe(false);
+    expect(existsSync(join(fixture.dir, 'failed'))).toBe(false);
     const kept = failed.stderr.match(/its log is in (.*run\.log)/)?.[1] as string;
     expect(readFileSync(kept, 'utf8')).toMatch(/failed: Loss became NaN/);
     rmSync(dirname(kept), { recursive: true, force: true });
@@ -260,7 +253,7 @@ describe('graft compare (built CLI, subprocess)', () => {
     const child = spawn(
       'node',
       [GRAFT_BIN, 'compare', 'graft.yaml', '--epochs', '50', '--output', 'stopped', '--quiet'],
-      { cwd: dir },
+      { cwd: fixture.dir },
     );
     let stderr = '';
     child.stderr.on('data', (d) => {
@@ -269,16 +262,16 @@ describe('graft compare (built CLI, subprocess)', () => {
     const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
     // Wait until the comparison is under way (its folder holds the config), then interrupt.
     const deadline = Date.now() + 60_000;
-    while (!existsSync(join(dir, 'stopped', 'config.json')) && Date.now() < deadline) {
+    while (!existsSync(join(fixture.dir, 'stopped', 'config.json')) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(existsSync(join(dir, 'stopped', 'config.json'))).toBe(true);
+    expect(existsSync(join(fixture.dir, 'stopped', 'config.json'))).toBe(true);
     child.kill('SIGINT');
     expect(await exited).toBe(130);
     expect(stderr).toMatch(
       /^graft: comparison stopped by SIGINT; its folder was removed, its log is in (.*run\.log)\n$/,
     );
-    expect(existsSync(join(dir, 'stopped'))).toBe(false);
+    expect(existsSync(join(fixture.dir, 'stopped'))).toBe(false);
     const kept = stderr.match(/its log is in (.*run\.log)/)?.[1] as string;
     expect(readFileSync(kept, 'utf8')).toMatch(/stopped by SIGINT/);
     rmSync(dirname(kept), { recursive: true, force: true });

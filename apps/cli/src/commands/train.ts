@@ -5,7 +5,6 @@ import {
   type Backbone,
   decodeTrainingState,
   type EpochLogs,
-  encodeTrainingState,
   fitDataParallel,
   GraftError,
   type History,
@@ -34,7 +33,7 @@ import type { StepProgress } from '../progressBar';
 import { renderReport } from '../report/renderReport';
 import type { RunReport } from '../report/runReport';
 import { alsoLoggedTo, type Reporter, reportEpoch } from '../reporter';
-import { readCheckpoint, runCheckpoints, type StoppedAt } from '../run/checkpoints';
+import { readCheckpoint, runCheckpoints, type StoppedAt, saveCheckpoint } from '../run/checkpoints';
 import { type InterruptWatch, watchInterrupts } from '../run/interrupts';
 import { CHECKPOINT_FILE, createRunDirectory, type RunDirectory } from '../run/runDirectory';
 
@@ -222,8 +221,11 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
       stopped = parallel.stopped;
       if (!stopped) restoreTrainedParams(model.params, parallel.state);
     } else {
+      const bar = reporter.steps
+        ? stepBar(reporter.steps, config.epochs, trainSource.batchCount)
+        : undefined;
       const callbacks: TrainerCallback[] = [
-        ...(reporter.steps ? [stepBar(reporter.steps, config.epochs, trainSource.batchCount)] : []),
+        ...(bar ? [{ onStepEnd: bar.step, onEpochEnd: bar.end }] : []),
         {
           onEpochEnd: (logs: EpochLogs) => {
             // Stopped by a signal mid-epoch: the partial epoch is not an epoch of the run.
@@ -393,18 +395,26 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
 }
 
 /** Feeds the terminal's step bar: steps, ETA, loss, and the last validation's key numbers. */
-function stepBar(bar: StepProgress, epochs: number, steps: number | undefined): TrainerCallback {
+function stepBar(bar: StepProgress, epochs: number, steps: number | undefined) {
+  let shown = -1;
   let metric: string | undefined;
   return {
-    onEpochBegin: (epoch) => bar.start(`epoch ${epoch + 1}/${epochs}`, steps ?? 0),
-    onStepEnd: (logs) =>
-      bar.update(logs.batch + 1, { loss: logs.loss, ...(metric ? { metric } : {}) }),
-    onEpochEnd: (logs) => {
+    /** Starts the epoch's bar at its first step, then advances it. */
+    step(logs: StepLogs): void {
+      if (logs.epoch !== shown) {
+        shown = logs.epoch;
+        bar.start(`epoch ${logs.epoch + 1}/${epochs}`, steps ?? 0);
+      }
+      bar.update(logs.batch + 1, { loss: logs.loss, ...(metric ? { metric } : {}) });
+    },
+    /** Ends the epoch's bar; the next one shows this epoch's validation loss and metric. */
+    end(logs: EpochLogs): void {
       const v = logs.validation;
       const [key, value] = Object.entries(v?.metrics ?? {})[0] ?? [];
       if (v)
         metric = `val loss ${v.loss.toFixed(3)}${key !== undefined ? `  ${key} ${value?.toFixed(3)}` : ''}`;
       bar.stop();
+      shown = -1;
     },
   };
 }
@@ -428,9 +438,9 @@ async function fitReplicas(args: {
   resumeFrom?: TrainingState;
 }): Promise<{ history: History; state: TrainingState; stopped?: StoppedAt }> {
   const { job, epochs, run, log, interrupts } = args;
-  const bar = args.reporter.steps;
-  let barEpoch = -1;
-  let metric: string | undefined;
+  const bar = args.reporter.steps
+    ? stepBar(args.reporter.steps, epochs, args.batchCount)
+    : undefined;
   // The epoch replica 0 stopped in (+1), 0 while training goes on: its closing logs (fit
   // closes a stopped epoch) are not an epoch of the run, and its state is not a checkpoint.
   const stoppedIn = () => Atomics.load(job.stop, REPLICA_STOP.stoppedEpoch) - 1;
@@ -441,23 +451,9 @@ async function fitReplicas(args: {
       options: job,
       epochStates: true,
       ...(args.resumeFrom ? { resumeFrom: args.resumeFrom } : {}),
-      onStepEnd: (logs: StepLogs) => {
-        if (!bar) return;
-        if (logs.epoch !== barEpoch) {
-          barEpoch = logs.epoch;
-          bar.start(`epoch ${logs.epoch + 1}/${epochs}`, args.batchCount ?? 0);
-        }
-        bar.update(logs.batch + 1, { loss: logs.loss, ...(metric ? { metric } : {}) });
-      },
+      onStepEnd: (logs: StepLogs) => bar?.step(logs),
       onEpochEnd: async (logs: EpochLogs, state?: TrainingState) => {
-        if (bar) {
-          const v = logs.validation;
-          const [key, value] = Object.entries(v?.metrics ?? {})[0] ?? [];
-          if (v)
-            metric = `val loss ${v.loss.toFixed(3)}${key !== undefined ? `  ${key} ${value?.toFixed(3)}` : ''}`;
-          bar.stop();
-          barEpoch = -1;
-        }
+        bar?.end(logs);
         const stopped = stoppedIn();
         if (stopped >= 0 && logs.epoch >= stopped) return;
         reportEpoch(log, logs, epochs);
@@ -481,14 +477,6 @@ async function fitReplicas(args: {
   } finally {
     await rm(job.stopState, { force: true });
   }
-}
-
-/** checkpoint.bin and its run.log line, as runCheckpoints writes them. */
-async function saveCheckpoint(run: RunDirectory, state: TrainingState, why: string) {
-  await run.write(CHECKPOINT_FILE, encodeTrainingState(state));
-  run.log(
-    `checkpoint (${why}): epoch ${state.cursor.epoch + 1}, batch ${state.cursor.batch}, step ${state.globalStep}`,
-  );
 }
 
 /**

@@ -31,10 +31,7 @@ export function runCheckpoints(
 ): TrainerCallback {
   let stopped = false;
   const save = async (state: TrainingState, why: string) => {
-    await run.write(CHECKPOINT_FILE, encodeTrainingState(state));
-    run.log(
-      `checkpoint (${why}): epoch ${state.cursor.epoch + 1}, batch ${state.cursor.batch}, step ${state.globalStep}`,
-    );
+    await saveCheckpoint(run, state, why);
     return state;
   };
   const stopIfAsked = async (control: Parameters<Required<TrainerCallback>['onStepEnd']>[1]) => {
@@ -58,6 +55,18 @@ export function runCheckpoints(
       await save(control.state(), `end of epoch ${logs.epoch + 1}`);
     },
   };
+}
+
+/** Writes `checkpoint.bin` (atomically) and says so in run.log, with why and where it stands. */
+export async function saveCheckpoint(
+  run: RunDirectory,
+  state: TrainingState,
+  why: string,
+): Promise<void> {
+  await run.write(CHECKPOINT_FILE, encodeTrainingState(state));
+  run.log(
+    `checkpoint (${why}): epoch ${state.cursor.epoch + 1}, batch ${state.cursor.batch}, step ${state.globalStep}`,
+  );
 }
 
 /** The state an interrupted run saved. */

@@ -1,10 +1,34 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 /** The built CLI the end-to-end tests drive (`npx turbo run build --filter=@graft/cli...`). */
 export const GRAFT_BIN = resolve(__dirname, '../../dist/bin.js');
+
+/**
+ * For a describe block of end-to-end tests: before them, checks that the CLI is built and
+ * makes a temp folder holding what `write` puts there; after them, removes it. `fixture.dir`
+ * is the folder (inside the tests).
+ */
+export function fixtureDir(prefix: string, write: (dir: string) => void): { readonly dir: string } {
+  let dir = '';
+  beforeAll(() => {
+    expect(existsSync(GRAFT_BIN), 'build first: npx turbo run build --filter=@graft/cli...').toBe(
+      true,
+    );
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    write(dir);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return {
+    get dir() {
+      return dir;
+    },
+  };
+}
 
 export interface CliOutcome {
   code: number;
@@ -20,6 +44,67 @@ export function runGraft(args: string[], cwd: string, timeout = 60_000): Promise
       done({ code, stdout, stderr });
     });
   });
+}
+
+/** How a `graft` subprocess that may be stopped by a signal ended. */
+export interface StoppedOutcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `graft train <args>` and sends `signal` as soon as the run's first checkpoint exists. */
+export function trainUntilCheckpoint(
+  args: string[],
+  cwd: string,
+  runDir: string,
+  signal: NodeJS.Signals = 'SIGINT',
+): Promise<StoppedOutcome> {
+  return new Promise((done) => {
+    const child: ChildProcess = spawn('node', [GRAFT_BIN, 'train', ...args], { cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d) => {
+      stdout += String(d);
+    });
+    child.stderr?.on('data', (d) => {
+      stderr += String(d);
+    });
+    const poll = setInterval(() => {
+      if (existsSync(join(cwd, runDir, 'checkpoint.bin'))) {
+        clearInterval(poll);
+        child.kill(signal);
+      }
+    }, 10);
+    child.on('exit', (code, sig) => {
+      clearInterval(poll);
+      done({ code, signal: sig, stdout, stderr });
+    });
+  });
+}
+
+/** A run folder's metrics.json without wall-clock times, to compare two runs. */
+export function metricsOf(dir: string): unknown {
+  const strip = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(strip);
+    if (x !== null && typeof x === 'object') {
+      return Object.fromEntries(
+        Object.entries(x)
+          .filter(([k]) => k !== 'seconds')
+          .map(([k, v]) => [k, strip(v)]),
+      );
+    }
+    return x;
+  };
+  return strip(JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')));
+}
+
+/** A saved model's weight shards' bytes, in manifest order. */
+export function weightsOf(dir: string): Buffer {
+  const model = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  const paths: string[] = model.weightsManifest.flatMap((g: { paths: string[] }) => g.paths);
+  return Buffer.concat(paths.map((p) => readFileSync(join(dir, p))));
 }
 
 /**

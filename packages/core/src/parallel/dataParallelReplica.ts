@@ -1,5 +1,6 @@
 import { initBackend } from '../backend/initBackend';
 import { GraftError, isGraftError } from '../errors';
+import { isMovingStatistic } from '../nn/param';
 import type { TrainerCallback } from '../train/callbacks/trainerCallback';
 import { Trainer } from '../train/trainer';
 import { decodeTrainingState, encodeTrainingState } from '../train/trainingState';
@@ -62,9 +63,10 @@ export async function runDataParallelReplica(): Promise<void> {
     const job = await buildJob(data);
     const { model } = job.trainer;
     const strategyParams = job.trainer.strategy?.params?.() ?? [];
+    // The most any step exchanges: every parameter trainable (a plan may open more later).
     const capacity = stepExchangeLength({
       params: [...model.params, ...strategyParams],
-      statistics: model.params,
+      statistics: model.params.filter((p) => isMovingStatistic(p.kind)),
       tasks: model.tasks.length,
     });
     const memory = await new Promise<ReplicaGroupMemory>((resolve) => {

@@ -8,7 +8,11 @@ import {
   writeParams,
 } from '../train/trainingState';
 import type { ReplicaMessage, ReplicaWorkerData, SerializedError } from './dataParallelReplica';
-import { createReplicaGroupMemory, requestReplicaStop } from './replicaGroup';
+import {
+  createReplicaGroupMemory,
+  type ReplicaGroupMemory,
+  requestReplicaStop,
+} from './replicaGroup';
 
 /**
  * Options of {@link fitDataParallel}.
@@ -135,44 +139,38 @@ export async function fitDataParallel(options: DataParallelOptions): Promise<Dat
     return new Worker(source, { eval: true, workerData });
   });
 
-  const ready: number[] = [];
-  let memorySent = false;
+  // Each replica reports how many values it exchanges per step; the group's memory is made
+  // once all have, and sent to them (until then no replica can wait for another).
+  const capacities: number[] = [];
+  let memory: ReplicaGroupMemory | undefined;
   let history: History | undefined;
   let state: TrainingState | undefined;
   const errors: { rank: number; error: SerializedError }[] = [];
-  let finished = 0;
   // onEpochEnd may be async (writing a checkpoint): run them in order, and wait for them.
   let epochReports: Promise<void> = Promise.resolve();
-
   const onAbort = () => {
     if (memory) requestReplicaStop(memory);
   };
-  let memory: ReturnType<typeof createReplicaGroupMemory> | undefined;
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await new Promise<void>((resolve) => {
-      const finish = () => {
-        finished++;
-        if (finished === replicas) resolve();
-      };
+      let exited = 0;
       workers.forEach((worker, rank) => {
-        let done = false;
         worker.on('message', (m: ReplicaMessage) => {
           if (m.type === 'ready') {
-            ready[rank] = m.capacity;
-            if (!memorySent && ready.filter((c) => c !== undefined).length === replicas) {
-              memorySent = true;
+            capacities.push(m.capacity);
+            if (capacities.length === replicas) {
               heap.restore(); // every replica's heap exists now
-              memory = createReplicaGroupMemory({ replicas, capacity: Math.max(...ready) });
+              memory = createReplicaGroupMemory({ replicas, capacity: Math.max(...capacities) });
               if (options.signal?.aborted) requestReplicaStop(memory);
               for (const w of workers) w.postMessage({ memory });
             }
           } else if (m.type === 'step') {
             options.onStepEnd?.(m.logs as StepLogs);
           } else if (m.type === 'epoch') {
-            const state = m.state ? decodeTrainingState(m.state) : undefined;
+            const epochState = m.state ? decodeTrainingState(m.state) : undefined;
             epochReports = epochReports.then(async () => {
-              await options.onEpochEnd?.(m.logs as EpochLogs, state);
+              await options.onEpochEnd?.(m.logs as EpochLogs, epochState);
             });
           } else if (m.type === 'done') {
             if (m.history) history = m.history as History;
@@ -180,7 +178,7 @@ export async function fitDataParallel(options: DataParallelOptions): Promise<Dat
           } else if (m.type === 'error') {
             errors.push({ rank, error: m.error });
             // A replica that failed before the group existed cannot wake the others: end them.
-            if (!memorySent) for (const w of workers) void w.terminate();
+            if (!memory) for (const w of workers) void w.terminate();
           }
         });
         worker.on('error', (e: Error) => {
@@ -190,10 +188,9 @@ export async function fitDataParallel(options: DataParallelOptions): Promise<Dat
           });
           for (const w of workers) void w.terminate();
         });
-        worker.on('exit', () => {
-          if (done) return;
-          done = true;
-          finish();
+        worker.once('exit', () => {
+          exited++;
+          if (exited === replicas) resolve();
         });
       });
     });

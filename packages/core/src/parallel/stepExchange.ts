@@ -31,8 +31,8 @@ export interface StepExchangeLayout {
 export interface LocalStep {
   grads: Readonly<Record<string, tf.Tensor>>;
   loss: number;
-  taskLosses: readonly number[];
-  labelled: readonly number[];
+  taskLosses: number[];
+  labelled: number[];
 }
 
 /** The step over the whole batch, read from the sums. Views into the group's memory. */

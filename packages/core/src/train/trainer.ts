@@ -600,28 +600,11 @@ export class Trainer {
     cache?: FeatureCachePass,
   ): StepResult {
     const step = this.globalStep + 1;
-    const learningRate = this.learningRateAt(runStep, totalSteps);
     const local = this.localStep(batch, epoch, step, cache);
     try {
-      const { loss, taskLosses, labelled } = local;
-      if (!Number.isFinite(loss)) {
-        local.undoStatistics();
-        throw this.nonFinite(`Loss became ${loss}`, epoch, step, taskLosses);
-      }
-      // A WASM kernel that could not run leaves garbage in its output and says so only on
-      // stderr: this step's loss and gradients are wrong, so it must not update anything.
-      const failure = takeWasmKernelFailure();
-      if (failure !== undefined) {
-        local.undoStatistics();
-        throw kernelFailed(failure, 'Trainer.fit', `epoch ${epoch + 1}, step ${step}`);
-      }
-      const gradNorm = this.applyGradients(local.grads, learningRate);
-      if (!Number.isFinite(gradNorm)) {
-        local.undoStatistics();
-        throw this.nonFinite(`The gradient norm became ${gradNorm}`, epoch, step, taskLosses);
-      }
-      this.globalStep = step;
-      return { loss, taskLosses, labelled, gradNorm, learningRate };
+      this.throwIfKernelFailed(local, epoch, step);
+      const learningRate = this.learningRateAt(runStep, totalSteps);
+      return this.applyStep(local.grads, local, local.undoStatistics, epoch, step, learningRate);
     } finally {
       local.dispose();
     }
@@ -642,10 +625,8 @@ export class Trainer {
     totalSteps: number,
     options: { cache: FeatureCachePass | undefined; wantsStop: boolean },
   ): Promise<StepResult | undefined> {
-    const { cache } = options;
     const sets = this.sets as TrainableSets;
     const step = this.globalStep + 1;
-    const learningRate = this.learningRateAt(runStep, totalSteps);
     const where = `Trainer.fit (replica ${group.rank} of ${group.size}, epoch ${epoch + 1}, step ${step})`;
     const rows = batch.x.shape[0] ?? 0;
     const [start, end] = replicaRows(rows, group.rank, group.size);
@@ -653,14 +634,8 @@ export class Trainer {
     let local: ReturnType<Trainer['localStep']> | undefined;
     try {
       if (mine) {
-        this.checkBatch(mine);
-        local = this.localStep(mine, epoch, step, cache);
-        const failure = takeWasmKernelFailure();
-        if (failure !== undefined) {
-          local.undoStatistics();
-          group.fail();
-          throw kernelFailed(failure, 'Trainer.fit', `epoch ${epoch + 1}, step ${step}`);
-        }
+        local = this.localStep(mine, epoch, step, options.cache);
+        this.throwIfKernelFailed(local, epoch, step);
       }
       const layout: StepExchangeLayout = {
         params: sets.params,
@@ -678,7 +653,6 @@ export class Trainer {
       );
       const reduced = unpackStep(sums, layout);
       if (reduced.rowsSeen !== rows * group.size || reduced.rowsTrained !== rows) {
-        group.fail();
         throw new GraftError(
           'REPLICA_MISMATCH',
           `The replicas were given different batches (replica ${group.rank} got ${rows} rows)`,
@@ -688,42 +662,77 @@ export class Trainer {
           },
         );
       }
-      const { loss, taskLosses, labelled } = reduced;
       const undo = () => local?.undoStatistics();
       if (reduced.stop) {
         undo();
         return undefined;
-      }
-      if (!Number.isFinite(loss)) {
-        undo();
-        throw this.nonFinite(`Loss became ${loss}`, epoch, step, taskLosses);
-      }
-      // Every replica keeps the same moving statistics: the mean of their updates.
-      for (const p of this.statistics) {
-        const values = reduced.statistics.get(p.name) as Float32Array;
-        tf.tidy(() => p.variable.assign(tf.tensor(values, p.variable.shape, 'float32')));
       }
       const grads: Record<string, tf.Tensor> = {};
       for (const p of sets.params) {
         const values = reduced.grads.get(p.variable.name);
         if (values) grads[p.variable.name] = tf.tensor(values, p.variable.shape, 'float32');
       }
-      let gradNorm: number;
+      let result: StepResult;
       try {
-        gradNorm = this.applyGradients(grads, learningRate);
+        const learningRate = this.learningRateAt(runStep, totalSteps);
+        result = this.applyStep(grads, reduced, undo, epoch, step, learningRate);
       } finally {
         tf.dispose(Object.values(grads));
       }
-      if (!Number.isFinite(gradNorm)) {
-        undo();
-        throw this.nonFinite(`The gradient norm became ${gradNorm}`, epoch, step, taskLosses);
+      // Every replica keeps the same moving statistics: the mean of their updates. (After the
+      // checks: a replica without rows has nothing to undo, so it must not have changed them.)
+      for (const p of this.statistics) {
+        const values = reduced.statistics.get(p.name) as Float32Array;
+        tf.tidy(() => p.variable.assign(tf.tensor(values, p.variable.shape, 'float32')));
       }
-      this.globalStep = step;
-      return { loss, taskLosses, labelled, gradNorm, learningRate };
+      return result;
     } finally {
       local?.dispose();
       if (mine) tf.dispose(batchTensors(mine));
     }
+  }
+
+  /**
+   * A WASM kernel that could not run leaves garbage in its output and says so only on stderr:
+   * this step's loss and gradients are wrong, so it must not update anything.
+   */
+  private throwIfKernelFailed(local: { undoStatistics(): void }, epoch: number, step: number) {
+    const failure = takeWasmKernelFailure();
+    if (failure === undefined) return;
+    local.undoStatistics();
+    throw kernelFailed(failure, 'Trainer.fit', `epoch ${epoch + 1}, step ${step}`);
+  }
+
+  /**
+   * The update from a step's gradients and numbers (one replica's own, or a group's), with
+   * the NaN/Inf guard: a non-finite loss or gradient norm puts back the moving statistics the
+   * forward pass changed (`undo`) and stops training, the weights left as they were.
+   */
+  private applyStep(
+    grads: Readonly<Record<string, tf.Tensor>>,
+    numbers: { loss: number; taskLosses: number[]; labelled: number[] },
+    undo: () => void,
+    epoch: number,
+    step: number,
+    learningRate: number,
+  ): StepResult {
+    const { loss, taskLosses, labelled } = numbers;
+    if (!Number.isFinite(loss)) {
+      undo();
+      throw this.nonFinite(`Loss became ${loss}`, epoch, step, taskLosses);
+    }
+    const entries: OptimizerEntry[] = [];
+    for (const param of (this.sets as TrainableSets).params) {
+      const grad = grads[param.variable.name];
+      if (grad) entries.push({ param, grad, lrScale: this.lrScales.get(param.name) ?? 1 });
+    }
+    const gradNorm = this.optimizer.step(entries, { learningRate, clipNorm: this.clipNorm });
+    if (!Number.isFinite(gradNorm)) {
+      undo();
+      throw this.nonFinite(`The gradient norm became ${gradNorm}`, epoch, step, taskLosses);
+    }
+    this.globalStep = step;
+    return { loss, taskLosses, labelled, gradNorm, learningRate };
   }
 
   private learningRateAt(runStep: number, totalSteps: number): number {
@@ -735,7 +744,12 @@ export class Trainer {
    * numbers read back: the combined loss, each task's loss and labelled count. The moving
    * statistics the forward pass updated can be put back with `undoStatistics`.
    */
-  private localStep(batch: Batch, epoch: number, step: number, cache?: FeatureCachePass) {
+  private localStep(
+    batch: Batch,
+    epoch: number,
+    step: number,
+    cache?: FeatureCachePass,
+  ): LocalStep & { undoStatistics(): void; dispose(): void } {
     const sets = this.sets as TrainableSets;
     this.checkBatch(batch);
     // While the trunk is frozen, the heads may train on cached trunk features.
@@ -807,21 +821,11 @@ export class Trainer {
         labelled: values.slice(1 + tasks.length),
         undoStatistics: () => restoreParams(this.statistics, beforeStep),
         dispose: disposeAll,
-      } satisfies LocalStep & Record<string, unknown>;
+      };
     } catch (e) {
       disposeAll();
       throw e;
     }
-  }
-
-  /** One optimizer update from gradients by variable name; returns the global gradient norm. */
-  private applyGradients(grads: Readonly<Record<string, tf.Tensor>>, learningRate: number): number {
-    const entries: OptimizerEntry[] = [];
-    for (const param of (this.sets as TrainableSets).params) {
-      const grad = grads[param.variable.name];
-      if (grad) entries.push({ param, grad, lrScale: this.lrScales.get(param.name) ?? 1 });
-    }
-    return this.optimizer.step(entries, { learningRate, clipNorm: this.clipNorm });
   }
 
   private taskLoss(losses: Readonly<Record<string, tf.Scalar>>, task: string): tf.Scalar {
