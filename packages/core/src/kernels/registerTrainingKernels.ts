@@ -10,11 +10,13 @@ import { conv2dBackpropInputConfig } from './conv2dBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwiseConv2dNativeBackpropFilter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwiseConv2dNativeBackpropInput';
 import { identityConfig } from './identity';
+import { sliceConfig } from './slice';
+import { keepStockKernel } from './stockKernels';
 import { unsortedSegmentSumConfig } from './unsortedSegmentSum';
 
 /**
  * Kernels the stock tfjs-backend-wasm 4.22 lacks for training, or has but too slowly
- * (Identity: it copies).
+ * (Identity: it copies; Slice: it copies the whole input out of the heap first).
  * One file per kernel beside this one; each is added to this list and nowhere else.
  */
 const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
@@ -26,6 +28,7 @@ const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   identityConfig,
+  sliceConfig,
   unsortedSegmentSumConfig,
 ];
 
@@ -38,7 +41,9 @@ let registered = false;
 export function registerTrainingKernels(): void {
   if (registered) return;
   for (const config of WASM_TRAINING_KERNELS) {
-    if (tf.getKernel(config.kernelName, config.backendName)) {
+    const stock = tf.getKernel(config.kernelName, config.backendName);
+    if (stock) {
+      keepStockKernel(config.kernelName, config.backendName, stock.kernelFunc);
       tf.unregisterKernel(config.kernelName, config.backendName);
     }
     tf.registerKernel(config);

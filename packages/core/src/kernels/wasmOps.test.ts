@@ -30,50 +30,55 @@ describe('mergeTransposeAxes', () => {
   });
 });
 
+/** Source indices of the box, in row-major order: what copyBox must produce. */
+function boxIndices(shape: number[], begin: number[], size: number[], step: number[]): number[] {
+  const out: number[] = [];
+  const visit = (axis: number, offset: number) => {
+    if (axis === shape.length) {
+      out.push(offset);
+      return;
+    }
+    for (let k = 0; k < size[axis]!; k++) {
+      visit(axis + 1, offset * shape[axis]! + begin[axis]! + k * step[axis]!);
+    }
+  };
+  visit(0, 0);
+  return out;
+}
+
 describe('copyBox', () => {
   it('copies strided boxes of any rank, with and without whole trailing axes', () => {
-    const shape = [2, 5, 4, 3];
-    const src = Float32Array.from({ length: 120 }, (_, i) => i);
-    const at = (n: number, h: number, w: number, c: number) => ((n * 5 + h) * 4 + w) * 3 + c;
-    const cases: Array<[number[], number[], number[]]> = [
-      [
-        [0, 1, 0, 0],
-        [2, 3, 4, 3],
-        [1, 1, 1, 1],
-      ], // contiguous rows
-      [
-        [1, 0, 1, 0],
-        [1, 3, 2, 3],
-        [1, 2, 2, 1],
-      ], // strided, runs of 3
-      [
-        [0, 1, 1, 1],
-        [2, 2, 2, 2],
-        [1, 3, 1, 1],
-      ], // partial channels
-      [
-        [0, 0, 0, 0],
-        [2, 5, 4, 3],
-        [1, 1, 1, 1],
-      ], // everything
+    const cases: Array<[number[], number[], number[], number[], string]> = [
+      [[2, 5, 4, 3], [0, 1, 0, 0], [2, 3, 4, 3], [1, 1, 1, 1], 'contiguous rows'],
+      [[2, 5, 4, 3], [1, 0, 1, 0], [1, 3, 2, 3], [1, 2, 2, 1], 'strided, runs of 3'],
+      [[2, 5, 4, 3], [0, 1, 1, 1], [2, 2, 2, 2], [1, 3, 1, 1], 'partial channels'],
+      [[2, 5, 4, 3], [0, 0, 0, 0], [2, 5, 4, 3], [1, 1, 1, 1], 'everything'],
+      [[3, 7, 20], [0, 1, 0], [2, 3, 20], [2, 2, 1], 'strided, runs of 20 (copyWithin)'],
+      [[3, 7, 20], [1, 2, 3], [2, 4, 17], [1, 1, 1], 'pad gradient: cut both ends'],
+      [[6], [1], [3], [2], 'rank 1'],
+      [[], [], [], [], 'scalar'],
+      [[2, 3, 2, 2, 2], [1, 0, 1, 0, 1], [1, 2, 1, 2, 1], [1, 2, 1, 1, 1], 'rank 5'],
+      [[4, 4], [0, 0], [0, 4], [1, 1], 'empty box'],
     ];
-    for (const [begin, size, step] of cases) {
-      const dst = new Float32Array(size.reduce((a, b) => a * b, 1));
-      copyBox(src, shape, dst, begin, size, step);
-      const expected: number[] = [];
-      for (let n = 0; n < size[0]!; n++)
-        for (let h = 0; h < size[1]!; h++)
-          for (let w = 0; w < size[2]!; w++)
-            for (let c = 0; c < size[3]!; c++)
-              expected.push(
-                at(
-                  begin[0]! + n * step[0]!,
-                  begin[1]! + h * step[1]!,
-                  begin[2]! + w * step[2]!,
-                  begin[3]! + c * step[3]!,
-                ),
-              );
-      expect(Array.from(dst), JSON.stringify({ begin, size, step })).toEqual(expected);
+    for (const [shape, begin, size, step, what] of cases) {
+      const length = shape.reduce((a, b) => a * b, 1);
+      const count = size.reduce((a, b) => a * b, 1);
+      // Source and destination share one array, as in the wasm heap: the source at element 7,
+      // a gap of 5, the box after it, 3 elements past it.
+      const from = 7;
+      const to = from + length + 5;
+      const heap = new Int32Array(to + count + 3).fill(-1);
+      for (let i = 0; i < length; i++) heap[from + i] = i;
+      copyBox(heap, from, shape, to, begin, size, step);
+      const expected = count === 0 ? [] : boxIndices(shape, begin, size, step);
+      expect(Array.from(heap.subarray(to, to + count)), what).toEqual(expected);
+      // Nothing outside the box's destination is written, the source is unchanged.
+      expect(Array.from(heap.subarray(0, from)), what).toEqual(new Array(from).fill(-1));
+      expect(Array.from(heap.subarray(from, from + length)), what).toEqual(
+        Array.from({ length }, (_, i) => i),
+      );
+      expect(Array.from(heap.subarray(from + length, to)), what).toEqual([-1, -1, -1, -1, -1]);
+      expect(Array.from(heap.subarray(to + count)), what).toEqual([-1, -1, -1]);
     }
   });
 });
