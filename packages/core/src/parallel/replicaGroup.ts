@@ -19,6 +19,8 @@ export interface ReplicaGroupMemory {
   readonly control: SharedArrayBuffer;
   /** One slot of `capacity` floats per replica, then the reduced result (`capacity` floats). */
   readonly values: SharedArrayBuffer;
+  /** Each replica's scale for the current reduction (float64, one per replica). */
+  readonly scales: SharedArrayBuffer;
 }
 
 /** Words of `control`. */
@@ -71,6 +73,7 @@ export function createReplicaGroupMemory(options: {
     capacity,
     control: new SharedArrayBuffer(CONTROL_WORDS * 4),
     values: new SharedArrayBuffer((replicas + 1) * capacity * 4),
+    scales: new SharedArrayBuffer(replicas * 8),
   };
 }
 
@@ -111,7 +114,9 @@ export class ReplicaGroup {
   readonly size: number;
   readonly capacity: number;
   private readonly control: Int32Array;
-  private readonly slots: Float32Array;
+  /** Each replica's slot, by rank. */
+  private readonly slots: Float32Array[];
+  private readonly scales: Float64Array;
   private readonly result: Float32Array;
 
   private readonly blocking: boolean;
@@ -135,7 +140,11 @@ export class ReplicaGroup {
     this.size = memory.replicas;
     this.capacity = memory.capacity;
     this.control = new Int32Array(memory.control);
-    this.slots = new Float32Array(memory.values, 0, memory.replicas * memory.capacity);
+    this.slots = Array.from(
+      { length: memory.replicas },
+      (_, r) => new Float32Array(memory.values, r * memory.capacity * 4, memory.capacity),
+    );
+    this.scales = new Float64Array(memory.scales);
     this.result = new Float32Array(
       memory.values,
       memory.replicas * memory.capacity * 4,
@@ -146,11 +155,16 @@ export class ReplicaGroup {
   /**
    * Element-wise sum of every replica's `length` floats. `fill` writes this replica's values
    * into the slot it is given; the returned view holds the sums until the next call.
+   *
+   * `options.scale` multiplies this replica's first `options.scaledLength` values in the sum
+   * (every replica must pass the same `scaledLength`): a weighted sum without a pass of its own
+   * over the values, so `fill` can copy them in with one `set`.
    */
   async allReduceSum(
     length: number,
     fill: (slot: Float32Array) => void,
     where = 'ReplicaGroup.allReduceSum',
+    options: { scale?: number; scaledLength?: number } = {},
   ): Promise<Float32Array> {
     if (length > this.capacity) {
       throw new GraftError(
@@ -159,18 +173,17 @@ export class ReplicaGroup {
         { where, hint: 'Create the group memory with a larger capacity.' },
       );
     }
-    fill(this.slots.subarray(this.rank * this.capacity, this.rank * this.capacity + length));
-    await this.barrier(where); // every slot is written
+    const scaledLength = Math.min(length, options.scaledLength ?? 0);
+    this.scales[this.rank] = options.scale ?? 1;
+    fill((this.slots[this.rank] as Float32Array).subarray(0, length));
+    await this.barrier(where); // every slot and scale is written
     // Each replica sums its own shard of the elements; all shards together cover them once.
     const shard = Math.ceil(length / this.size);
     const from = Math.min(length, this.rank * shard);
     const to = Math.min(length, from + shard);
-    const { slots, result, capacity, size } = this;
-    for (let j = from; j < to; j++) {
-      let sum = 0;
-      for (let r = 0; r < size; r++) sum += slots[r * capacity + j] as number;
-      result[j] = sum;
-    }
+    const split = Math.max(from, Math.min(to, scaledLength));
+    sumShard(this.result, this.slots, this.scales, from, split);
+    sumShard(this.result, this.slots, undefined, split, to);
     // Every shard is summed. The slots are free again (all replicas have read them); the
     // result stays valid until each replica has come back for the next reduction.
     await this.barrier(where);
@@ -219,6 +232,39 @@ export class ReplicaGroup {
         : `Replica ${failed - 1} of ${this.size} failed, so replica ${this.rank} stopped too`,
       { where, hint: "The failing replica's own error says what went wrong." },
     );
+  }
+}
+
+/**
+ * result[j] = sum over replicas r, in rank order, of scale_r * slot_r[j] (scale 1 without
+ * `scales`), in float64, for j in [from, to). Two replicas, the common case, get a loop of
+ * their own: ~2x faster than the general one.
+ */
+function sumShard(
+  result: Float32Array,
+  slots: readonly Float32Array[],
+  scales: Float64Array | undefined,
+  from: number,
+  to: number,
+): void {
+  if (slots.length === 2) {
+    const a = slots[0] as Float32Array;
+    const b = slots[1] as Float32Array;
+    if (scales) {
+      const sa = scales[0] as number;
+      const sb = scales[1] as number;
+      for (let j = from; j < to; j++) result[j] = sa * (a[j] as number) + sb * (b[j] as number);
+    } else {
+      for (let j = from; j < to; j++) result[j] = (a[j] as number) + (b[j] as number);
+    }
+    return;
+  }
+  for (let j = from; j < to; j++) {
+    let sum = 0;
+    for (let r = 0; r < slots.length; r++) {
+      sum += (scales ? (scales[r] as number) : 1) * ((slots[r] as Float32Array)[j] as number);
+    }
+    result[j] = sum;
   }
 }
 

@@ -3,8 +3,10 @@ import type { Param } from '../nn/param';
 
 /**
  * What the replicas of a data-parallel step exchange, as one flat float vector per replica,
- * summed by `ReplicaGroup.allReduceSum`. Each replica pre-scales its part so that the sums
- * are the step's numbers over the whole batch:
+ * summed by `ReplicaGroup.allReduceSum`. Each replica's part is weighted so that the sums are
+ * the step's numbers over the whole batch. Gradients and statistics, the bulk, are copied in
+ * as they are and weighted inside the sum (`scale: w`, the first {@link scaledExchangeLength}
+ * values); the bookkeeping after them is weighted here:
  *
  * | part                 | each replica contributes                 | the sum is                          |
  * | -------------------- | ---------------------------------------- | ----------------------------------- |
@@ -58,6 +60,16 @@ function sizeOf(params: readonly Param[]): number {
   return params.reduce((n, p) => n + p.variable.size, 0);
 }
 
+/** How many leading values (gradients, statistics) the sum weights by each replica's w. */
+export function scaledExchangeLength(layout: StepExchangeLayout): number {
+  return sizeOf(layout.params) + sizeOf(layout.statistics);
+}
+
+/** A replica's weight in the sums: its share of the batch's rows. */
+export function replicaWeight(rows: { batch: number; mine: number }): number {
+  return rows.batch > 0 ? rows.mine / rows.batch : 0;
+}
+
 /** Floats one replica contributes per step for this layout. */
 export function stepExchangeLength(layout: StepExchangeLayout): number {
   return (
@@ -83,8 +95,10 @@ function valuesOf(t: tf.Tensor): Float32Array {
 }
 
 /**
- * Writes this replica's contribution into `slot`. `step` is undefined for a replica that got
- * no rows of this batch: it contributes zeros (and its batch rows, for the check).
+ * Writes this replica's contribution into `slot`; the sum weights its first
+ * {@link scaledExchangeLength} values by {@link replicaWeight}. `step` is undefined for a
+ * replica that got no rows of this batch: it contributes zeros (and its batch rows, for the
+ * check).
  */
 export function packStep(
   slot: Float32Array,
@@ -92,27 +106,19 @@ export function packStep(
   step: LocalStep | undefined,
   { rows, stop }: { rows: { batch: number; mine: number }; stop: boolean },
 ): void {
-  const w = rows.batch > 0 ? rows.mine / rows.batch : 0;
+  const w = replicaWeight(rows);
   let at = 0;
   for (const p of layout.params) {
     const grad = step?.grads[p.variable.name];
     const n = p.variable.size;
-    if (grad) {
-      const g = valuesOf(grad);
-      for (let j = 0; j < n; j++) slot[at + j] = w * (g[j] as number);
-    } else {
-      slot.fill(0, at, at + n);
-    }
+    if (grad) slot.set(valuesOf(grad), at);
+    else slot.fill(0, at, at + n);
     at += n;
   }
   for (const p of layout.statistics) {
     const n = p.variable.size;
-    if (step) {
-      const s = valuesOf(p.variable);
-      for (let j = 0; j < n; j++) slot[at + j] = w * (s[j] as number);
-    } else {
-      slot.fill(0, at, at + n);
-    }
+    if (step) slot.set(valuesOf(p.variable), at);
+    else slot.fill(0, at, at + n);
     at += n;
   }
   for (const p of layout.params) slot[at++] = step?.grads[p.variable.name] ? 1 : 0;

@@ -7,7 +7,9 @@ import type { ReplicaGroup } from '../parallel/replicaGroup';
 import {
   type LocalStep,
   packStep,
+  replicaWeight,
   type StepExchangeLayout,
+  scaledExchangeLength,
   stepExchangeLength,
   unpackStep,
 } from '../parallel/stepExchange';
@@ -642,14 +644,16 @@ export class Trainer {
         statistics: this.statistics,
         tasks: this.model.tasks.length,
       };
+      const share = { batch: rows, mine: end - start };
       const sums = await group.allReduceSum(
         stepExchangeLength(layout),
         (slot) =>
           packStep(slot, layout, local, {
-            rows: { batch: rows, mine: end - start },
+            rows: share,
             stop: options.wantsStop || group.stopRequested(),
           }),
         where,
+        { scale: replicaWeight(share), scaledLength: scaledExchangeLength(layout) },
       );
       const reduced = unpackStep(sums, layout);
       if (reduced.rowsSeen !== rows * group.size || reduced.rowsTrained !== rows) {
