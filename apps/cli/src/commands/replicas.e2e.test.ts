@@ -35,6 +35,23 @@ batchSize: 8
 output: run
 `,
   );
+  // The same images with no size label at all: the Trainer warns at every epoch's end.
+  const [header, ...rows] = readFileSync(join(dir, 'labels.csv'), 'utf8').trim().split('\n');
+  const noSize = rows.map((row) => row.replace(/,[^,]*$/, ',NA')); // size is the last column
+  writeFileSync(join(dir, 'unlabelled.csv'), `${[header, ...noSize].join('\n')}\n`);
+  writeFileSync(
+    join(dir, 'unlabelled.yaml'),
+    `data: { adapter: manifest, path: unlabelled.csv }
+backbone: { source: shipped, inputSize: 32 }
+tasks:
+  colour: { kind: multiLabel, labels: [red, blue] }
+  size: { kind: regression }
+freeze: { policy: lastBlocks, n: 2 }
+epochs: 2
+batchSize: 8
+output: unlabelled
+`,
+  );
 }
 
 describe('graft train --replicas (built CLI, subprocess)', () => {
@@ -93,8 +110,55 @@ describe('graft train --replicas (built CLI, subprocess)', () => {
     expect(resumed.stderr).toBe('');
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toMatch(/^resuming from checkpoint\.bin: epoch \d, batch \d, step \d+/);
+    expect(resumed.stdout).not.toMatch(/warning/);
     expect(existsSync(join(run, 'checkpoint.bin'))).toBe(false);
     expect(metricsOf(run)).toEqual(metricsOf(p2));
     expect(weightsOf(run).equals(weightsOf(p2))).toBe(true);
+  });
+
+  it('--resume on another replica count than the checkpoint says it will differ, and finishes', async () => {
+    const stopped = await trainUntilCheckpoint(
+      ['graft.yaml', '--replicas', '2', '--output', 'mixed'],
+      fixture.dir,
+      'mixed',
+    );
+    expect(stopped.code).toBe(130);
+    const resumed = await graft(
+      ['train', 'graft.yaml', '--resume', '--output', 'mixed'],
+      fixture.dir,
+    );
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    const warnings = resumed.stdout.split('\n').filter((l) => /warning/.test(l));
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^ {2}warning: checkpoint\.bin was written by a run on 2 replicas, this one trains on 1: .*will differ from an uninterrupted run/,
+      ),
+    ]);
+    const mixed = join(fixture.dir, 'mixed');
+    expect(existsSync(join(mixed, 'checkpoint.bin'))).toBe(false);
+    expect(existsSync(join(mixed, 'model.json'))).toBe(true);
+    expect(readFileSync(join(mixed, 'run.log'), 'utf8')).toMatch(/warning: checkpoint\.bin/);
+  });
+
+  it("prints replica 0's Trainer warnings as one thread prints its own", async () => {
+    const notes = async (replicas: string) => {
+      const out = await graft(
+        ['train', 'unlabelled.yaml', '--replicas', replicas, '--output', `unlabelled-${replicas}`],
+        fixture.dir,
+      );
+      expect(out.stderr).toBe('');
+      expect(out.code).toBe(0);
+      // The warnings, and the epoch lines they come between (without the numbers).
+      return out.stdout
+        .split('\n')
+        .filter((l) => /^ {2}note: graft:|^epoch /.test(l))
+        .map((l) => l.replace(/ {2}loss .*/, ''));
+    };
+    const one = await notes('1');
+    expect(one).toContain(
+      '  note: graft: task "size" had no labelled examples in epoch 2; it contributed nothing to training (its loss is 0 there, never a division by zero). Check the task\'s mask, or the dataset\'s missing-label rate.',
+    );
+    expect(await notes('2')).toEqual(one);
   });
 });

@@ -33,7 +33,14 @@ import type { StepProgress } from '../progressBar';
 import { renderReport } from '../report/renderReport';
 import type { RunReport } from '../report/runReport';
 import { alsoLoggedTo, type Reporter, reportEpoch } from '../reporter';
-import { readCheckpoint, runCheckpoints, type StoppedAt, saveCheckpoint } from '../run/checkpoints';
+import {
+  checkpointReplicas,
+  readCheckpoint,
+  recordReplicas,
+  runCheckpoints,
+  type StoppedAt,
+  saveCheckpoint,
+} from '../run/checkpoints';
 import { type InterruptWatch, watchInterrupts } from '../run/interrupts';
 import { CHECKPOINT_FILE, createRunDirectory, type RunDirectory } from '../run/runDirectory';
 
@@ -152,6 +159,13 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
           },
         },
       );
+      const before = checkpointReplicas(resumeFrom);
+      if (before !== replicas) {
+        // Allowed (a machine with fewer cores can finish the run), but not the same run.
+        const m = `warning: ${CHECKPOINT_FILE} was written by a run on ${before} replica${before === 1 ? '' : 's'}, this one trains on ${replicas}: batch norm normalises over each replica's rows, so the result will differ from an uninterrupted run (resume with --replicas ${before} to get the same one)`;
+        notes.push(m);
+        log.info(`  ${m}`, { checkpointReplicas: before, replicas });
+      }
     }
     log.info(
       backendLine,
@@ -189,13 +203,12 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
 
     const { source, trainSource, validation } = setup;
     // In the main thread also with --replicas: it evaluates the trained model.
-    const trainer = new Trainer({
-      ...setup.trainer,
-      onWarning: (m) => {
-        notes.push(m);
-        log.info(`  note: ${m}`);
-      },
-    });
+    // The replicas' warnings (replica 0's, through fitDataParallel) print the same way.
+    const onWarning = (m: string) => {
+      notes.push(m);
+      log.info(`  note: ${m}`);
+    };
+    const trainer = new Trainer({ ...setup.trainer, onWarning });
     let history: History;
     let step: number;
     if (stopFlags) {
@@ -214,6 +227,7 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
         log,
         reporter,
         interrupts,
+        onWarning,
         ...(resumeFrom ? { resumeFrom } : {}),
       });
       history = parallel.history;
@@ -233,6 +247,7 @@ export async function runTrain(options: TrainOptions, reporter: Reporter): Promi
           },
         },
         ...setup.callbacks(),
+        recordReplicas(1),
       ];
       // Last: the checkpoint then holds every other callback's decision.
       callbacks.push(
@@ -422,9 +437,9 @@ function stepBar(bar: StepProgress, epochs: number, steps: number | undefined) {
 /**
  * `graft train --replicas N`: fitDataParallel on the job module built next to this file
  * (dist/trainReplicaJob.js), with what the main thread does around a Trainer's fit: the step
- * bar, the epoch lines, checkpoint.bin at every epoch end, and on a signal the checkpoint
- * replica 0 wrote after the step it stopped at (the state fit returns has closed that epoch,
- * so a run resumed from it would skip the epoch's remaining batches).
+ * bar, the epoch lines, the warnings, checkpoint.bin at every epoch end, and on a signal the
+ * checkpoint replica 0 wrote after the step it stopped at (the state fit returns has closed
+ * that epoch, so a run resumed from it would skip the epoch's remaining batches).
  */
 async function fitReplicas(args: {
   replicas: number;
@@ -435,6 +450,7 @@ async function fitReplicas(args: {
   log: Reporter;
   reporter: Reporter;
   interrupts: InterruptWatch;
+  onWarning: (message: string) => void;
   resumeFrom?: TrainingState;
 }): Promise<{ history: History; state: TrainingState; stopped?: StoppedAt }> {
   const { job, epochs, run, log, interrupts } = args;
@@ -452,6 +468,7 @@ async function fitReplicas(args: {
       epochStates: true,
       ...(args.resumeFrom ? { resumeFrom: args.resumeFrom } : {}),
       onStepEnd: (logs: StepLogs) => bar?.step(logs),
+      onWarning: args.onWarning,
       onEpochEnd: async (logs: EpochLogs, state?: TrainingState) => {
         bar?.end(logs);
         const stopped = stoppedIn();

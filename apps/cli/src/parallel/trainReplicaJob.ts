@@ -8,6 +8,7 @@ import {
 } from '@graft/core';
 import { loadConfig } from '../config/loadConfig';
 import { setupTraining } from '../pipeline/trainingSetup';
+import { recordReplicas } from '../run/checkpoints';
 
 /**
  * What `graft train --replicas N` hands every replica (plain data; the stop flags are shared
@@ -41,8 +42,8 @@ export function replicaStopFlags(): Int32Array {
 /**
  * The job module of `graft train --replicas N` (fitDataParallel loads it in every worker):
  * the model, data, Trainer options and fit options of the config, exactly as the main
- * thread builds them. Replicas log nothing (the main thread does); their warnings are dropped
- * (every replica sees the same numbers, so they would only repeat).
+ * thread builds them. Replicas log nothing (the main thread does); fitDataParallel sends
+ * replica 0's Trainer warnings to the main thread, which prints them.
  */
 export default async function trainReplicaJob(context: ReplicaJobContext): Promise<ReplicaJob> {
   const options = context.options as TrainReplicaOptions;
@@ -54,10 +55,11 @@ export default async function trainReplicaJob(context: ReplicaJobContext): Promi
   // Last: the state it saves holds the other callbacks' decisions.
   const callbacks = [
     ...setup.callbacks(),
+    recordReplicas(context.replicas),
     ...(context.rank === 0 ? [stopOnSignal(options.stop, options.stopState)] : []),
   ];
   return {
-    trainer: { ...setup.trainer, onWarning: () => {} },
+    trainer: setup.trainer,
     data: setup.trainSource,
     fit: {
       epochs: config.epochs,

@@ -69,6 +69,26 @@ export async function saveCheckpoint(
   );
 }
 
+/** Where a training state keeps the replica count that trained it (see `recordReplicas`). */
+const REPLICAS_KEY = 'graftReplicas';
+
+/**
+ * Records in every training state the run saves (so in checkpoint.bin, with the state it
+ * belongs to) how many replicas trained it: batch norm normalises over each replica's rows,
+ * so a run resumed on another count does not end where the uninterrupted run would have.
+ * Saves state only; there is nothing to restore.
+ */
+export function recordReplicas(replicas: number): TrainerCallback {
+  return { stateKey: REPLICAS_KEY, saveState: () => ({ data: { replicas } }) };
+}
+
+/** How many replicas trained up to a checkpoint; 1 for one written before this was recorded. */
+export function checkpointReplicas(state: TrainingState): number {
+  const data = state.callbacks?.get(REPLICAS_KEY)?.data as { replicas?: unknown } | undefined;
+  const replicas = data?.replicas;
+  return typeof replicas === 'number' && Number.isInteger(replicas) && replicas >= 1 ? replicas : 1;
+}
+
 /** The state an interrupted run saved. */
 export async function readCheckpoint(run: RunDirectory): Promise<TrainingState> {
   const path = join(run.path, CHECKPOINT_FILE);

@@ -25,6 +25,7 @@ export type ReplicaMessage =
   | { type: 'ready'; capacity: number }
   | { type: 'step'; logs: unknown }
   | { type: 'epoch'; logs: unknown; state?: Uint8Array }
+  | { type: 'warning'; message: string }
   | { type: 'done'; history?: unknown; state?: Uint8Array }
   | { type: 'error'; error: SerializedError };
 
@@ -39,8 +40,9 @@ export interface SerializedError {
 /**
  * The worker-thread side of `fitDataParallel`: starts a single-threaded WASM backend, builds
  * the job, reports how much shared memory it needs, waits for the group's memory, then
- * trains as its replica. Rank 0 reports progress and, at the end, the history and the
- * training state. Not for direct use: `fitDataParallel` runs it in each worker it starts.
+ * trains as its replica. Rank 0 reports progress and warnings and, at the end, the history
+ * and the training state. Not for direct use: `fitDataParallel` runs it in each worker it
+ * starts.
  *
  * @example
  * ```ts
@@ -74,7 +76,15 @@ export async function runDataParallelReplica(): Promise<void> {
       post({ type: 'ready', capacity });
     });
     group = new ReplicaGroup(memory, data.rank, { blocking: true });
-    const trainer = new Trainer({ ...job.trainer, dataParallel: group });
+    // Every replica trains on the same batches and sees the group's summed label counts, so
+    // each would raise the same warnings: only replica 0's go to the starting thread. The
+    // job's own onWarning still hears its replica's.
+    const jobWarning = job.trainer.onWarning;
+    const onWarning = (message: string) => {
+      jobWarning?.(message);
+      if (data.rank === 0) post({ type: 'warning', message });
+    };
+    const trainer = new Trainer({ ...job.trainer, dataParallel: group, onWarning });
     const report: TrainerCallback = {
       onStepEnd: (logs) => post({ type: 'step', logs }),
       onEpochEnd: (logs, control) => {

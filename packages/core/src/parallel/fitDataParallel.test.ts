@@ -50,6 +50,24 @@ describe('fitDataParallel (worker threads)', () => {
     expect(Array.from(first.variable.dataSync())).toEqual(Array.from(trained?.values ?? []));
   }, 60_000);
 
+  it("forwards replica 0's Trainer warnings once, in order with the epoch reports", async () => {
+    const events: string[] = [];
+    await core.fitDataParallel({
+      job,
+      replicas: 2,
+      options: { epochs: 2, batches: 2, batchSize: 6, unlabelled: true },
+      onWarning: (message) => events.push(message),
+      onEpochEnd: (logs) => {
+        events.push(`epoch ${logs.epoch + 1}`);
+      },
+    });
+    const noLabels = (epoch: number) =>
+      expect.stringMatching(
+        new RegExp(`^graft: task "level" had no labelled examples in epoch ${epoch};`),
+      );
+    expect(events).toEqual([noLabels(1), 'epoch 1', noLabels(2), 'epoch 2']);
+  }, 60_000);
+
   it('without batch norm, 2 replicas train the same model as 1 (to float rounding)', async () => {
     const options = { epochs: 2, batches: 4, batchSize: 7, batchNorm: false };
     const one = await core.fitDataParallel({ job, replicas: 1, options });

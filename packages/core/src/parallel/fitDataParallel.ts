@@ -35,6 +35,12 @@ export interface DataParallelOptions {
   /** Replica 0's step logs, as they happen. */
   onStepEnd?: (logs: StepLogs) => void;
   /**
+   * Replica 0's Trainer warnings (e.g. a task without labels for a whole epoch), in order with
+   * the epoch reports. The other replicas' would repeat them and are not sent. Default
+   * `console.warn`, as the Trainer's.
+   */
+  onWarning?: (message: string) => void;
+  /**
    * Replica 0's epoch logs (with validation, when the job has any), and with `epochStates`
    * the training state at that epoch's end (e.g. to write a checkpoint). A returned promise is
    * awaited before the next epoch's report and before `fitDataParallel` resolves.
@@ -146,7 +152,8 @@ export async function fitDataParallel(options: DataParallelOptions): Promise<Dat
   let history: History | undefined;
   let state: TrainingState | undefined;
   const errors: { rank: number; error: SerializedError }[] = [];
-  // onEpochEnd may be async (writing a checkpoint): run them in order, and wait for them.
+  // onEpochEnd may be async (writing a checkpoint): run them (and the warnings between them)
+  // in order, and wait for them.
   let epochReports: Promise<void> = Promise.resolve();
   const onAbort = () => {
     if (memory) requestReplicaStop(memory);
@@ -172,6 +179,11 @@ export async function fitDataParallel(options: DataParallelOptions): Promise<Dat
             epochReports = epochReports.then(async () => {
               await options.onEpochEnd?.(m.logs as EpochLogs, epochState);
             });
+          } else if (m.type === 'warning') {
+            // Queued with the epoch reports, so the order is one Trainer's: a warning raised in
+            // epoch N comes after epoch N-1's report and before epoch N's.
+            const warn = options.onWarning ?? ((message: string) => console.warn(message));
+            epochReports = epochReports.then(() => warn(m.message));
           } else if (m.type === 'done') {
             if (m.history) history = m.history as History;
             if (m.state) state = decodeTrainingState(m.state);

@@ -6,5 +6,6 @@ export function tinyBatches(options?: {
   batches?: number;
   batchSize?: number;
   seed?: number;
+  unlabelled?: boolean;
 }): Batch[];
 export default function job(context: ReplicaJobContext): Promise<ReplicaJob>;

@@ -1,6 +1,7 @@
 // A job for fitDataParallel's tests (plain ESM: worker threads load it as is). Dense(4->8) +
 // batch norm + ReLU trunk and one regression head, on seeded random rows; `options` picks the
-// batch size and count, and a failure to inject ({ fail: { rank, at: 'build' | 'step' } }).
+// batch size and count, a failure to inject ({ fail: { rank, at: 'build' | 'step' } }), and
+// `unlabelled: true` masks every target, so the Trainer warns at each epoch's end.
 import { BatchNorm, Dense } from '@graft/core';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -39,7 +40,7 @@ export function tinyModel({ batchNorm = true } = {}) {
   };
 }
 
-export function tinyBatches({ batches = 6, batchSize = 8, seed = 1 } = {}) {
+export function tinyBatches({ batches = 6, batchSize = 8, seed = 1, unlabelled = false } = {}) {
   const r = random(seed);
   return Array.from({ length: batches }, () => {
     const x = Array.from({ length: batchSize * 4 }, () => 2 * r() - 1);
@@ -47,7 +48,7 @@ export function tinyBatches({ batches = 6, batchSize = 8, seed = 1 } = {}) {
     return {
       x: tf.tensor2d(x, [batchSize, 4]),
       targets: { level: tf.tensor2d(y, [batchSize, 1]) },
-      mask: { level: tf.ones([batchSize, 1]) },
+      mask: { level: unlabelled ? tf.zeros([batchSize, 1]) : tf.ones([batchSize, 1]) },
     };
   });
 }
