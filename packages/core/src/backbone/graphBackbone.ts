@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GraftError } from '../errors';
-import { fuseBatchNormRelu } from '../nn/batchNormActivation';
 import type { BlockInfo } from '../nn/blockNetwork';
+import { type FusedPair, fuseLayerPair } from '../nn/layerPairs';
 import type { AnyLayer, ApplyOptions, Layer, Shape } from '../nn/module';
 import type { Param } from '../nn/param';
 import { assertUniqueParamNames, disposeParams, findParam } from '../nn/paramList';
@@ -130,7 +130,7 @@ class GraphBackbone implements Backbone {
         if (!needed.has(name)) continue;
         const inputs = node.inputs.map((i) => values.get(i) as tf.Tensor);
         const pair = fused.get(name);
-        // A ReLU fused into the batch norm before it: its value is already there.
+        // The second layer of a fused pair: the pair already produced its value.
         if (pair && pair.next === undefined) continue;
         let y: tf.Tensor;
         if (pair) y = pair.run(inputs[0] as tf.Tensor, options);
@@ -150,26 +150,23 @@ class GraphBackbone implements Backbone {
   }
 
   /**
-   * Batch norms to run fused with the ReLU after them (see fuseBatchNormRelu): where the ReLU
-   * is the only reader of the batch norm's output and nobody asked for that output. Keyed by
-   * the batch norm (with `next`, the ReLU whose value it produces) and by the ReLU (which is
-   * then skipped).
+   * Layers to run as one step with the layer after them (see fuseLayerPair: a batch norm and
+   * its ReLU, a zero padding and its depthwise conv): where the second is the only reader of
+   * the first's output and nobody asked for that output. Keyed by the first (with `next`, the
+   * layer whose value the pair produces) and by the second (which is then skipped).
    */
   private fusedPairs(
     needed: ReadonlySet<string>,
     readers: ReadonlyMap<string, number>,
     kept: ReadonlySet<string>,
-  ): Map<string, { next?: string; run: (x: tf.Tensor, options: ApplyOptions) => tf.Tensor }> {
-    const pairs = new Map<
-      string,
-      { next?: string; run: (x: tf.Tensor, options: ApplyOptions) => tf.Tensor }
-    >();
+  ): Map<string, { next?: string; run: FusedPair }> {
+    const pairs = new Map<string, { next?: string; run: FusedPair }>();
     for (const node of this.nodes) {
       const [input, ...more] = node.inputs;
       if (!needed.has(node.layer.name) || input === undefined || more.length > 0) continue;
-      const bn = this.byName.get(input);
-      if (!bn || kept.has(input) || readers.get(input) !== 1) continue;
-      const run = fuseBatchNormRelu(bn.layer as Layer, node.layer as Layer);
+      const first = this.byName.get(input);
+      if (!first || kept.has(input) || readers.get(input) !== 1) continue;
+      const run = fuseLayerPair(first.layer as Layer, node.layer as Layer);
       if (!run) continue;
       pairs.set(input, { next: node.layer.name, run });
       pairs.set(node.layer.name, { run });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Add } from './add';
+import { fuseLayerPair } from './layerPairs';
 import type { AnyLayer, ApplyOptions, Layer, Module, Shape } from './module';
 import type { Param } from './param';
 
@@ -94,8 +95,10 @@ export class Block implements Module {
   }
 
   /**
-   * Applies the block, reporting every layer output to `listener`. Not tidied: the caller's
-   * scope owns the intermediates (so a listener may keep them by returning them from a tidy).
+   * Applies the block, reporting every layer output to `listener` (with `wanted`, only the
+   * outputs of those layers are certain to be reported: pairs of layers graft runs as one
+   * step skip the first one's). Not tidied: the caller's scope owns the intermediates (so a
+   * listener may keep them by returning them from a tidy).
    *
    * @example
    * ```ts
@@ -103,9 +106,26 @@ export class Block implements Module {
    * const y = tf.tidy(() => block.run(x, { training: false }, (_name, out) => { features.push(tf.keep(out)); }));
    * ```
    */
-  run(x: tf.Tensor, options: ApplyOptions, listener?: LayerOutputListener): tf.Tensor {
+  run(
+    x: tf.Tensor,
+    options: ApplyOptions,
+    listener?: LayerOutputListener,
+    wanted?: ReadonlySet<string>,
+  ): tf.Tensor {
     let y = x;
-    for (const layer of this.layers) {
+    const layers = this.layers;
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i] as Layer;
+      // Two layers graft runs as one step (see fuseLayerPair), unless the first one's output
+      // is reported: to a listener, every layer's is, or only those in `wanted` if given.
+      const reported = listener !== undefined && (wanted === undefined || wanted.has(layer.name));
+      const pair = reported ? undefined : fuseLayerPair(layer, layers[i + 1]);
+      if (pair) {
+        i++;
+        y = pair(y, options);
+        listener?.((layers[i] as Layer).name, y);
+        continue;
+      }
       y = layer.apply(y, options);
       listener?.(layer.name, y);
     }

@@ -155,7 +155,7 @@ class SequentialBlocks implements BlockNetwork {
       };
       let y = x;
       for (const block of this.stages.slice(0, last + 1)) {
-        y = block.run(y, options, keep);
+        y = block.run(y, options, keep, wanted);
         keep(block.name, y);
       }
       return out;
