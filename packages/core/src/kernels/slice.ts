@@ -7,10 +7,12 @@ import { copyBox } from './wasmOps';
 /**
  * `Slice` on wasm, copied inside the heap. The stock kernel first copies the whole input out
  * of the heap (`readSync`), then, for a box that is not one contiguous run, copies each
- * innermost row through a new `subarray` view. In training that is the gradient of every
- * `ZeroPadding2D` (MobileNetV2 has 4): 38k rows of 16 floats per [16, 49, 49, 16] slice, 4.9 ms
- * and 4.7 MB of garbage per step, about half of all the JS allocation in a step. Here each
- * contiguous run is one `copyWithin` in the heap, and nothing is allocated per run.
+ * innermost row through a new `subarray` view. In training, a slice is the gradient of a pad:
+ * for MobileNetV2's 4 `ZeroPadding2D` layers (before graft folded them into the depthwise
+ * convolutions after them, nn/layerPairs.ts) that was 38k rows of 16 floats per
+ * [16, 49, 49, 16] slice, 4.9 ms and 4.7 MB of garbage per step, about half of all the JS
+ * allocation in a step. Here each contiguous run is one `copyWithin` in the heap, and nothing
+ * is allocated per run.
  *
  * 4-byte (float32, int32) and 1-byte (bool) elements are copied bit for bit; other dtypes
  * (string, complex64) go to the stock kernel.

@@ -238,7 +238,8 @@ export class ReplicaGroup {
 /**
  * result[j] = sum over replicas r, in rank order, of scale_r * slot_r[j] (scale 1 without
  * `scales`), in float64, for j in [from, to). Two replicas, the common case, get a loop of
- * their own: ~2x faster than the general one.
+ * their own, without the inner loop over replicas; both loops add in the same order, so they
+ * give the same bits.
  */
 function sumShard(
   result: Float32Array,
