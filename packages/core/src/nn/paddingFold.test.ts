@@ -115,6 +115,35 @@ for (const backend of ['wasm', 'cpu'] as const) {
       });
     }
 
+    it('gives the unfolded output with dilation 2 (tfjs has no dilated depthwise gradient)', () => {
+      const pad = new ZeroPadding2D({
+        name: 'pad',
+        padding: [
+          [2, 2],
+          [1, 2],
+        ],
+      });
+      const dw = new DepthwiseConv2D({
+        name: 'dw',
+        inputChannels: 4,
+        kernelSize: 3,
+        padding: 'valid',
+        dilation: 2,
+        seed: 5,
+      });
+      const x = seededTensor([1, 9, 8, 4], 7);
+      const folded = dw.applyPadded(x, pad.config.padding, { training: false });
+      const unfolded = tf.tidy(() =>
+        dw.apply(pad.apply(x, { training: false }), { training: false }),
+      );
+      expect(folded.shape).toEqual(unfolded.shape);
+      const a = folded.dataSync();
+      const b = unfolded.dataSync();
+      expect(Math.max(...a.map((v, i) => Math.abs(v - (b[i] as number))))).toBeLessThan(1e-5);
+      tf.dispose([x, folded, unfolded]);
+      for (const p of dw.params()) p.variable.dispose();
+    });
+
     it('a graph backbone folds the pair unless the padded tensor is asked for', async () => {
       const c = cases[0]!;
       const { pad, dw } = layers(c);
