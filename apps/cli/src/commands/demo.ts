@@ -1,7 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  type BatchSource,
   type EpochLogs,
   GraftError,
   initBackend,
@@ -11,7 +10,7 @@ import {
 } from '@graft/core';
 import {
   balanceWarnings,
-  batches,
+  batchSource,
   type Dataset,
   drivingSceneObjects,
   drivingScenes,
@@ -217,11 +216,8 @@ export async function runDemo(options: DemoOptions, reporter: Reporter): Promise
     }
     log.info(`  ${summariseRows(rows)}`);
 
-    const source = (ds: Dataset, shuffle: boolean): BatchSource => ({
-      batchCount: Math.ceil(ds.size / options.batch),
-      batches: (epoch) =>
-        batches(ds, { batchSize: options.batch, shuffle, seed: options.seed, epoch }),
-    });
+    const source = (ds: Dataset, shuffle: boolean) =>
+      batchSource(ds, { batchSize: options.batch, shuffle, seed: options.seed });
     trainer = new Trainer({
       model,
       plan,

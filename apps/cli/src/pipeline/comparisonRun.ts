@@ -1,11 +1,11 @@
-import { type Backbone, type BatchSource, initialKernel, Trainer } from '@graft/core';
-import { batches, type Dataset, type IndexedDataset, labelStats, subset } from '@graft/datasets';
+import { type Backbone, initialKernel, Trainer } from '@graft/core';
+import { type Dataset, type IndexedDataset, labelStats, subset } from '@graft/datasets';
 import type { FreezePlan } from '@graft/freeze';
 import { type ModelReport, multiTaskModel } from '@graft/heads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from '../config/trainConfig';
 import type { TaskKind } from './compareVerdicts';
-import { prepareSplits, type Splits } from './data';
+import { epochBatches, prepareSplits, type Splits } from './data';
 import { keyMetricStandardError } from './metricErrors';
 import {
   configuredHeads,
@@ -199,11 +199,7 @@ export function comparisonRunner(options: ComparisonRunnerOptions): ComparisonRu
         const started = performance.now();
         const batchSize = config.batchSize;
         const source = (at: (epoch: number) => Dataset, size: number, shuffle: boolean) =>
-          ({
-            batchCount: Math.ceil(size / batchSize),
-            batches: (epoch: number) =>
-              batches(at(epoch), { batchSize, shuffle, seed: spec.seed, epoch }),
-          }) satisfies BatchSource;
+          epochBatches(at, size, { batchSize, shuffle, seed: spec.seed });
         const s = splits;
         const train = source((epoch) => subset(s.trainAt(epoch), indices), count, true);
         const validation = source(() => s.validation, s.validation.size, false);

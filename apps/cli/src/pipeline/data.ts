@@ -1,8 +1,10 @@
 import { access } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { GraftError } from '@graft/core';
+import { type BatchSource, GraftError } from '@graft/core';
 import {
+  batches,
   colorJitter,
+  type Dataset,
   drivingScenes,
   fitToBackbone,
   type IndexedDataset,
@@ -119,6 +121,23 @@ export function inputTransforms(spec: InputSpec): Transform[] {
       size: [h, w],
     }),
   ];
+}
+
+/**
+ * Batches of a split that may differ per epoch (`at(epoch)`, e.g. `Splits.trainAt` with its
+ * fresh augmentation), as the Trainer's BatchSource; `size` is the split's size. For a split
+ * that is the same every epoch, `@graft/datasets`' `batchSource` does the same.
+ */
+export function epochBatches(
+  at: (epoch: number) => Dataset,
+  size: number,
+  options: { batchSize: number; shuffle: boolean; seed: number },
+): BatchSource {
+  const { batchSize, shuffle, seed } = options;
+  return {
+    batchCount: Math.ceil(size / batchSize),
+    batches: (epoch) => batches(at(epoch), { batchSize, shuffle, seed, epoch }),
+  };
 }
 
 export interface Splits {

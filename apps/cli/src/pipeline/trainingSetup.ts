@@ -5,17 +5,11 @@ import {
   type TrainerCallback,
   type TrainerOptions,
 } from '@graft/core';
-import {
-  batches,
-  type Dataset,
-  type IndexedDataset,
-  type LabelStats,
-  labelStats,
-} from '@graft/datasets';
+import { type Dataset, type IndexedDataset, type LabelStats, labelStats } from '@graft/datasets';
 import type { FreezePlan, FreezePolicy } from '@graft/freeze';
 import { type MultiTaskModel, multiTaskModel } from '@graft/heads';
 import type { TrainConfig } from '../config/trainConfig';
-import { loadDataset, prepareSplits, type Splits } from './data';
+import { epochBatches, loadDataset, prepareSplits, type Splits } from './data';
 import {
   configuredHeads,
   freezePolicy,
@@ -93,14 +87,8 @@ export async function setupTraining(
     const rows = plan.explain();
 
     const batchSize = config.batchSize;
-    const source = (
-      at: (epoch: number) => Dataset,
-      size: number,
-      shuffle: boolean,
-    ): BatchSource => ({
-      batchCount: Math.ceil(size / batchSize),
-      batches: (epoch) => batches(at(epoch), { batchSize, shuffle, seed: config.seed, epoch }),
-    });
+    const source = (at: (epoch: number) => Dataset, size: number, shuffle: boolean) =>
+      epochBatches(at, size, { batchSize, shuffle, seed: config.seed });
     const trainSource = source(splits.trainAt, splits.train.size, true);
     const validation =
       splits.validation.size > 0

@@ -1,5 +1,13 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
@@ -82,6 +90,24 @@ export function trainUntilCheckpoint(
       done({ code, signal: sig, stdout, stderr });
     });
   });
+}
+
+/**
+ * What a `graft train graft.yaml` stopped by Ctrl-C leaves in `cwd/runDir`: exit 130 and
+ * nothing on stderr, the one line saying where the checkpoint is and how to go on, and in the
+ * folder only its config, its log (noting the checkpoint) and `checkpoint.bin`.
+ */
+export function expectInterruptedRun(stopped: StoppedOutcome, cwd: string, runDir: string): void {
+  expect(stopped.stderr).toBe('');
+  expect(stopped.code).toBe(130);
+  expect(stopped.stdout).toMatch(
+    new RegExp(
+      `stopped by SIGINT at epoch \\d, step \\d+: checkpoint saved in ${runDir}; continue with: graft train graft\\.yaml --resume\\n$`,
+    ),
+  );
+  const run = join(cwd, runDir);
+  expect(readdirSync(run).sort()).toEqual(['checkpoint.bin', 'config.json', 'run.log']);
+  expect(readFileSync(join(run, 'run.log'), 'utf8')).toMatch(/checkpoint \(SIGINT\)/);
 }
 
 /** A run folder's metrics.json without wall-clock times, to compare two runs. */
