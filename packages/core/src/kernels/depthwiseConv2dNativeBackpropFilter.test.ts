@@ -1,4 +1,3 @@
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/initBackend';
@@ -13,7 +12,13 @@ import {
   dyShape,
   referenceDepthwiseConv2d,
 } from '../native/depthwiseTestCases';
-import { compareWithCpu, seededTensor } from './testing/compareWithCpu';
+import { seededTensor } from './testing/compareWithCpu';
+import {
+  CHUNKED_CASES,
+  cpuDisagreements,
+  type DepthwiseBackprop,
+  expectNoLeaks,
+} from './testing/depthwiseBackprop';
 import { forEachMemoryMode } from './testing/memoryModes';
 
 const KERNEL = tf.DepthwiseConv2dNativeBackpropFilter;
@@ -21,6 +26,11 @@ const KERNEL = tf.DepthwiseConv2dNativeBackpropFilter;
 function backpropFilter(x: tf.Tensor, dy: tf.Tensor, c: DepthwiseCase): tf.Tensor {
   return tf.engine().runKernel(KERNEL, { x, dy }, { ...convAttrs(c), filterShape: c.filterShape });
 }
+
+const UNDER_TEST: DepthwiseBackprop = {
+  operands: (c, [a, b]) => [seededTensor(c.xShape, a), seededTensor(dyShape(c), b)],
+  run: ([x, dy], c) => backpropFilter(x as tf.Tensor, dy as tf.Tensor, c),
+};
 
 beforeAll(async () => {
   await initBackend();
@@ -33,17 +43,9 @@ forEachMemoryMode(() => {
     });
 
     it('matches cpu (rel. error < 1e-4) on strides 1/2, all paddings, odd sizes, multiplier 2', async () => {
-      const failures: string[] = [];
       const cases = depthwiseGrid(1);
       expect(cases.length).toBeGreaterThan(400);
-      for (const [i, c] of cases.entries()) {
-        const x = seededTensor(c.xShape, 2 * i);
-        const dy = seededTensor(dyShape(c), 2 * i + 1);
-        const { relError } = await compareWithCpu(() => backpropFilter(x, dy, c));
-        if (!(relError < 1e-4)) failures.push(`${describeCase(c)}: ${relError}`);
-        tf.dispose([x, dy]);
-      }
-      expect(failures).toEqual([]);
+      expect(await cpuDisagreements(UNDER_TEST, cases, (i) => [2 * i, 2 * i + 1])).toEqual([]);
     });
 
     it('satisfies <conv(x, w), dy> = <w, dW(x, dy)> with dilation 1 and 2 (cpu ignores dilation)', async () => {
@@ -106,37 +108,10 @@ forEachMemoryMode(() => {
       // The kernel copies about 512 KiB of images at a time. Per image, x and dy alone take
       // 2 * 40*40*48*4 B = 614 KB (one image per chunk) and 2 * 16*16*64*4 B = 131 KB (three
       // images per chunk: chunks of 3 and 2).
-      const cases: DepthwiseCase[] = [
-        {
-          xShape: [3, 40, 40, 48],
-          filterShape: [3, 3, 48, 1],
-          strides: [1, 1],
-          dilations: [1, 1],
-          pad: 'same',
-        },
-        {
-          xShape: [5, 16, 16, 64],
-          filterShape: [3, 3, 64, 1],
-          strides: [1, 1],
-          dilations: [1, 1],
-          pad: 'same',
-        },
-        {
-          xShape: [3, 20, 20, 40],
-          filterShape: [3, 3, 40, 2],
-          strides: [2, 2],
-          dilations: [1, 1],
-          pad: 'valid',
-        },
-      ];
       expect(imagesPerChunk(2 * 40 * 40 * 48 * 4, 3)).toBe(1);
-      for (const [i, c] of cases.entries()) {
-        const x = seededTensor(c.xShape, 40 + i);
-        const dy = seededTensor(dyShape(c), 50 + i);
-        const { relError } = await compareWithCpu(() => backpropFilter(x, dy, c));
-        expect(relError, describeCase(c)).toBeLessThan(1e-4);
-        tf.dispose([x, dy]);
-      }
+      expect(await cpuDisagreements(UNDER_TEST, CHUNKED_CASES, (i) => [40 + i, 50 + i])).toEqual(
+        [],
+      );
     });
 
     it('rejects dy whose channels are not inC * multiplier, naming the kernel and shapes', () => {
@@ -186,16 +161,7 @@ forEachMemoryMode(() => {
         dilations: [1, 1],
         pad: 'same',
       };
-      const x = seededTensor(c.xShape, 1);
-      const dy = seededTensor(dyShape(c), 2);
-      backpropFilter(x, dy, c).dispose(); // warm up: first use may allocate scratch
-      const backend = tf.backend() as BackendWasm;
-      const tensors = tf.memory().numTensors;
-      const dataIds = backend.numDataIds();
-      for (let i = 0; i < 3; i++) backpropFilter(x, dy, c).dispose();
-      expect(tf.memory().numTensors).toBe(tensors);
-      expect(backend.numDataIds()).toBe(dataIds);
-      tf.dispose([x, dy]);
+      expectNoLeaks(UNDER_TEST, c);
     });
   });
 });

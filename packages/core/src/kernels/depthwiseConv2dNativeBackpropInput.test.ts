@@ -1,4 +1,3 @@
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/initBackend';
@@ -13,7 +12,13 @@ import {
   dyShape,
   referenceDepthwiseConv2d,
 } from '../native/depthwiseTestCases';
-import { compareWithCpu, seededTensor } from './testing/compareWithCpu';
+import { seededTensor } from './testing/compareWithCpu';
+import {
+  CHUNKED_CASES,
+  cpuDisagreements,
+  type DepthwiseBackprop,
+  expectNoLeaks,
+} from './testing/depthwiseBackprop';
 import { forEachMemoryMode } from './testing/memoryModes';
 
 const KERNEL = tf.DepthwiseConv2dNativeBackpropInput;
@@ -27,6 +32,11 @@ function backpropInput(
   return tf.engine().runKernel(KERNEL, { dy, filter }, { ...convAttrs(c), inputShape });
 }
 
+const UNDER_TEST: DepthwiseBackprop = {
+  operands: (c, [a, b]) => [seededTensor(dyShape(c), a), seededTensor(c.filterShape, b)],
+  run: ([dy, filter], c) => backpropInput(dy as tf.Tensor, filter as tf.Tensor, c),
+};
+
 beforeAll(async () => {
   await initBackend();
 });
@@ -38,17 +48,9 @@ forEachMemoryMode(() => {
     });
 
     it('matches cpu (rel. error < 1e-4) on strides 1/2, all paddings, odd sizes, multiplier 2', async () => {
-      const failures: string[] = [];
       const cases = depthwiseGrid(1);
       expect(cases.length).toBeGreaterThan(400);
-      for (const [i, c] of cases.entries()) {
-        const dy = seededTensor(dyShape(c), 2 * i);
-        const filter = seededTensor(c.filterShape, 2 * i + 1);
-        const { relError } = await compareWithCpu(() => backpropInput(dy, filter, c));
-        if (!(relError < 1e-4)) failures.push(`${describeCase(c)}: ${relError}`);
-        tf.dispose([dy, filter]);
-      }
-      expect(failures).toEqual([]);
+      expect(await cpuDisagreements(UNDER_TEST, cases, (i) => [2 * i, 2 * i + 1])).toEqual([]);
     });
 
     it('satisfies <conv(x, w), dy> = <x, dX(dy, w)> with dilation 1 and 2 (cpu ignores dilation)', () => {
@@ -111,38 +113,11 @@ forEachMemoryMode(() => {
       // The kernel works on about 512 KiB of images at a time. Per image, dy, the padded
       // accumulator and dx take more than 3 * 40*40*48*4 B = 921 KB (one image per chunk) and
       // 4 * (16*16 + 18*18 + 16*16) * 64 B = 214 KB (two per chunk: chunks of 2, 2 and 1).
-      const cases: DepthwiseCase[] = [
-        {
-          xShape: [3, 40, 40, 48],
-          filterShape: [3, 3, 48, 1],
-          strides: [1, 1],
-          dilations: [1, 1],
-          pad: 'same',
-        },
-        {
-          xShape: [5, 16, 16, 64],
-          filterShape: [3, 3, 64, 1],
-          strides: [1, 1],
-          dilations: [1, 1],
-          pad: 'same',
-        },
-        {
-          xShape: [3, 20, 20, 40],
-          filterShape: [3, 3, 40, 2],
-          strides: [2, 2],
-          dilations: [1, 1],
-          pad: 'valid',
-        },
-      ];
       expect(imagesPerChunk(3 * 40 * 40 * 48 * 4, 3)).toBe(1);
       expect(imagesPerChunk(4 * (16 * 16 + 18 * 18 + 16 * 16) * 64, 5)).toBe(2);
-      for (const [i, c] of cases.entries()) {
-        const dy = seededTensor(dyShape(c), 40 + i);
-        const filter = seededTensor(c.filterShape, 50 + i);
-        const { relError } = await compareWithCpu(() => backpropInput(dy, filter, c));
-        expect(relError, describeCase(c)).toBeLessThan(1e-4);
-        tf.dispose([dy, filter]);
-      }
+      expect(await cpuDisagreements(UNDER_TEST, CHUNKED_CASES, (i) => [40 + i, 50 + i])).toEqual(
+        [],
+      );
     });
 
     it('rejects dy whose channels are not inC * multiplier, naming the kernel and shapes', () => {
@@ -192,16 +167,7 @@ forEachMemoryMode(() => {
         dilations: [1, 1],
         pad: 'valid',
       };
-      const dy = seededTensor(dyShape(c), 1);
-      const filter = seededTensor(c.filterShape, 2);
-      backpropInput(dy, filter, c).dispose(); // warm up: first use may allocate scratch
-      const backend = tf.backend() as BackendWasm;
-      const tensors = tf.memory().numTensors;
-      const dataIds = backend.numDataIds();
-      for (let i = 0; i < 3; i++) backpropInput(dy, filter, c).dispose();
-      expect(tf.memory().numTensors).toBe(tensors);
-      expect(backend.numDataIds()).toBe(dataIds);
-      tf.dispose([dy, filter]);
+      expectNoLeaks(UNDER_TEST, c);
     });
   });
 });
