@@ -13,6 +13,7 @@ import {
   stepExchangeLength,
   unpackStep,
 } from '../parallel/stepExchange';
+import { withSharedTapeSaves } from '../tape/sharedTapeSaves';
 import { type Batch, batchTensors, knownBatchCount, passOver, type TrainingData } from './batch';
 import type { BatchMetrics } from './batchMetrics';
 import type { TrainerCallback, TrainingControl } from './callbacks/trainerCallback';
@@ -795,7 +796,8 @@ export class Trainer {
     };
     let result: ReturnType<GradientStrategy['computeGradients']>;
     try {
-      result = this.strategy.computeGradients(context);
+      // The tape's saves share data instead of running a kernel each (tape/sharedTapeSaves.ts).
+      result = withSharedTapeSaves(() => this.strategy.computeGradients(context));
     } catch (e) {
       dispose();
       throw e;
