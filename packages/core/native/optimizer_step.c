@@ -10,7 +10,9 @@
  * rounding, so the results are the same bits. Two float32 lanes at a time in f64x2 vectors;
  * tails in scalars (the same expressions).
  *
- * Outputs are distinct from inputs (new tensors); nothing is read or written past n floats.
+ * The new parameters go to a new tensor; the state outputs (m_out, v_out, vel_out) are the
+ * state inputs themselves (updated in place), which is safe because each block of 4 floats is
+ * loaded before it is stored. Nothing is read or written past n floats.
  */
 #include "graft_simd.h"
 

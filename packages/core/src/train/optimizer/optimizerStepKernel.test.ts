@@ -95,12 +95,24 @@ function makeInputs(a: OptimizerStepAttrs, seed: number, bad?: number): tf.Named
   return inputs;
 }
 
+/**
+ * One call on copies of `inputs` (the kernel updates the state in place): the new parameters,
+ * the state after the call in the same order (slot 0 of every parameter, then slot 1), and
+ * the norm last.
+ */
 function step(inputs: tf.NamedTensorMap, a: OptimizerStepAttrs): Float32Array[] {
+  const copies: tf.NamedTensorMap = {};
+  for (const [name, t] of Object.entries(inputs)) copies[name] = tf.tensor(t.dataSync(), t.shape);
   const outs = tf
     .engine()
-    .runKernel(OPTIMIZER_STEP_KERNEL, inputs, a as unknown as tf.NamedAttrMap) as tf.Tensor[];
-  const data = outs.map((t) => Float32Array.from(t.dataSync()));
-  tf.dispose(outs);
+    .runKernel(OPTIMIZER_STEP_KERNEL, copies, a as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  expect(outs.length).toBe(a.count + 1);
+  const read = (t: tf.Tensor) => Float32Array.from(t.dataSync());
+  const state = Array.from({ length: stateSlots(a.rule, a.momentum) }, (_, s) =>
+    SIZES.map((_, i) => read(copies[inputName.state(s, i)] as tf.Tensor)),
+  ).flat();
+  const data = [...outs.slice(0, -1).map(read), ...state, read(outs.at(-1) as tf.Tensor)];
+  tf.dispose([...outs, ...Object.values(copies)]);
   return data;
 }
 

@@ -5,9 +5,15 @@ import { type NativeKernels, zeroCopyNativeKernels } from '../../native/nativeKe
  * One kernel call updates every parameter of a step. tfjs's own optimizers issue about a
  * dozen kernels per variable (2,188 for MobileNetV2-0.35's 156 trainable variables, ~25 ms on
  * wasm, almost all of it per-call overhead on small tensors); this kernel walks the parameters,
- * gradients and optimizer state in place on the backend's memory in one pass (~5 ms). It also
+ * gradients and optimizer state in place on the backend's memory in one pass (~2 ms). It also
  * computes the global gradient norm (for clipping and the NaN guard) and refuses to update
  * anything when that norm is not finite, so a bad step leaves the last good weights.
+ *
+ * Outputs: a new tensor per parameter, then the norm. The state tensors (Adam's m and v, SGD's
+ * velocity) are written in place: their owner (`ParamOptimizer`) never shares them, so new
+ * ones each step would only cost allocations (312 per MobileNetV2-0.35 step; −0.4 ms of 2.2,
+ * measured with runs/scratch/_opt.mjs). Parameters get new tensors: a variable's data must be
+ * replaced, never written (snapshots and tfjs-wasm's packed-weight caches hold on to it).
  *
  * On wasm with graft's native kernels in zero-copy mode (Node's default, see
  * src/native/nativeKernels.ts) the loops run in C SIMD (native/optimizer_step.c) on the
@@ -96,13 +102,12 @@ interface StepLoops {
   update(t: ParamTensors, s: Scalars): void;
 }
 
-/** One parameter's inputs and outputs. */
+/** One parameter's inputs and output; `state` is read and written in place. */
 interface ParamTensors {
   p: tf.TensorInfo;
   g: tf.TensorInfo;
   state: tf.TensorInfo[];
   pOut: tf.TensorInfo;
-  stateOut: tf.TensorInfo[];
 }
 
 function jsLoops(storage: FloatStorage): StepLoops {
@@ -120,9 +125,8 @@ function jsLoops(storage: FloatStorage): StepLoops {
       const g = storage.view(t.g);
       const state = t.state.map((info) => storage.view(info));
       const pOut = storage.view(t.pOut);
-      const stateOut = t.stateOut.map((info) => storage.view(info));
-      if (s.a.rule === 'adam') updateAdam(p, g, state, pOut, stateOut, s);
-      else updateSgd(p, g, state, pOut, stateOut, s);
+      if (s.a.rule === 'adam') updateAdam(p, g, state, pOut, s);
+      else updateSgd(p, g, state, pOut, s);
     },
   };
 }
@@ -144,16 +148,15 @@ function nativeLoops(k: NativeKernels, backend: unknown): StepLoops {
       const n = size(t.p);
       if (a.rule === 'adam') {
         const [m, v] = t.state as [tf.TensorInfo, tf.TensorInfo];
-        const [mOut, vOut] = t.stateOut as [tf.TensorInfo, tf.TensorInfo];
-        // The hoisted factors exactly as updateAdam computes them.
+        // The hoisted factors exactly as updateAdam computes them; m and v in place.
         k.fns.adam_update(
           at(t.p),
           at(t.g),
           at(m),
           at(v),
           k.output(backend, t.pOut),
-          k.output(backend, mOut),
-          k.output(backend, vOut),
+          at(m),
+          at(v),
           n,
           clip,
           lr,
@@ -170,20 +173,18 @@ function nativeLoops(k: NativeKernels, backend: unknown): StepLoops {
         return;
       }
       const velocity = t.state[0];
-      const velocityOut = t.stateOut[0];
-      const hasVelocity = velocity !== undefined && velocityOut !== undefined;
       k.fns.sgd_update(
         at(t.p),
         at(t.g),
-        hasVelocity ? at(velocity) : 0,
+        velocity ? at(velocity) : 0,
         k.output(backend, t.pOut),
-        hasVelocity ? k.output(backend, velocityOut) : 0,
+        velocity ? at(velocity) : 0,
         n,
         clip,
         lr,
         l2,
         keep,
-        hasVelocity ? 1 : 0,
+        velocity ? 1 : 0,
         a.momentum,
         a.nesterov ? 1 : 0,
       );
@@ -205,13 +206,9 @@ function optimizerStep(
   };
   const params = Array.from({ length: a.count }, (_, i) => input(inputName.param(i)));
   const shapes = params.map((p) => p.shape);
-  const outputs = storage.allocate([
-    ...Array.from({ length: 1 + slots }, () => shapes).flat(),
-    [1],
-  ]);
+  const outputs = storage.allocate([...shapes, [1]]);
   // Created after the outputs: native scratch or views must not precede heap growth.
   const run = loops(outputs);
-  const out = (block: number, i: number) => outputs[block * a.count + i] as tf.TensorInfo;
   const grads = params.map((_, i) => input(inputName.grad(i)));
 
   const norm = Math.sqrt(run.sumSquares(grads));
@@ -222,15 +219,11 @@ function optimizerStep(
       p: params[i] as tf.TensorInfo,
       g: grads[i] as tf.TensorInfo,
       state: Array.from({ length: slots }, (_, s) => input(inputName.state(s, i))),
-      pOut: out(0, i),
-      stateOut: Array.from({ length: slots }, (_, s) => out(1 + s, i)),
+      pOut: outputs[i] as tf.TensorInfo,
     };
     if (!Number.isFinite(norm)) {
-      // A step with a non-finite gradient changes nothing.
+      // A step with a non-finite gradient changes nothing (the state is left as it is).
       storage.view(t.pOut).set(storage.view(t.p));
-      t.stateOut.forEach((o, s) => {
-        storage.view(o).set(storage.view(t.state[s] as tf.TensorInfo));
-      });
       continue;
     }
     const clip = a.clipNorm > 0 && norm > a.clipNorm ? a.clipNorm / (norm + 1e-6) : 1;
@@ -251,12 +244,12 @@ interface Scalars {
   a: OptimizerStepAttrs;
 }
 
+/** Adam: m and v (`state`) in place, the new parameter into `pOut`. */
 function updateAdam(
   p: Float32Array,
   g: Float32Array,
   [m, v]: Float32Array[],
   pOut: Float32Array,
-  [mOut, vOut]: Float32Array[],
   { clip, lr, l2, keep, a }: Scalars,
 ): void {
   const { beta1, beta2, epsilon } = a;
@@ -267,38 +260,35 @@ function updateAdam(
   const unbias2 = 1 / a.correction2;
   const m0 = m as Float32Array;
   const v0 = v as Float32Array;
-  const m1 = mOut as Float32Array;
-  const v1 = vOut as Float32Array;
   for (let j = 0; j < p.length; j++) {
     const pj = p[j] as number;
     const gj = (g[j] as number) * clip + l2 * pj;
     const mj = beta1 * (m0[j] as number) + keep1 * gj;
     const vj = beta2 * (v0[j] as number) + keep2 * gj * gj;
-    m1[j] = mj;
-    v1[j] = vj;
+    m0[j] = mj;
+    v0[j] = vj;
     // Bias-corrected as tfjs and PyTorch do: lr * m_hat / (sqrt(v_hat) + epsilon).
     pOut[j] = pj * keep - (lr * mj * unbias1) / (Math.sqrt(vj * unbias2) + epsilon);
   }
 }
 
+/** SGD: the velocity (`state[0]`, with momentum) in place, the new parameter into `pOut`. */
 function updateSgd(
   p: Float32Array,
   g: Float32Array,
   state: Float32Array[],
   pOut: Float32Array,
-  stateOut: Float32Array[],
   { clip, lr, l2, keep, a }: Scalars,
 ): void {
   const { momentum, nesterov } = a;
   const velocity = state[0];
-  const velocityOut = stateOut[0];
   for (let j = 0; j < p.length; j++) {
     const pj = p[j] as number;
     const gj = (g[j] as number) * clip + l2 * pj;
     let step = gj;
-    if (velocity && velocityOut) {
+    if (velocity) {
       const vj = momentum * (velocity[j] as number) + gj;
-      velocityOut[j] = vj;
+      velocity[j] = vj;
       step = nesterov ? gj + momentum * vj : vj;
     }
     pOut[j] = pj * keep - lr * step;

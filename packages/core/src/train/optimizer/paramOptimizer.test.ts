@@ -228,7 +228,7 @@ for (const backend of ['wasm', 'cpu'] as BackendName[]) {
       tf.dispose([...params, ...copies].map((p) => p.variable));
     });
 
-    it('issues one kernel call per step and keeps the tensor count flat', async () => {
+    it('issues one kernel call per step, allocates no new state, keeps the tensor count flat', async () => {
       const params = makeParams(7);
       const optimizer = new ParamOptimizer({ type: 'adamw', learningRate: 0.01 });
       const g = gradients(params, 0);
@@ -247,6 +247,8 @@ for (const backend of ['wasm', 'cpu'] as BackendName[]) {
         counts.push(tf.memory().numTensors);
       }
       expect(profile.kernels.map((k) => k.name)).toEqual(['GraftOptimizerStep']);
+      // New values per parameter and the norm; Adam's m and v are updated in place.
+      expect(profile.kernels[0]?.outputShapes.length).toBe(params.length + 1);
       expect(new Set(counts).size).toBe(1);
       expect(optimizer.stateTensorCount()).toBe(2 * params.length);
       tf.dispose(g);

@@ -151,17 +151,11 @@ export class ParamOptimizer {
       tf.dispose(outputs);
       return norm;
     }
-    const n = entries.length;
+    // The kernel updated the state tensors in place; the parameters get their new values.
     entries.forEach(({ param }, i) => {
       const value = outputs[i] as tf.Tensor;
       param.variable.assign(value);
       value.dispose();
-      const old = this.state.get(param.name) ?? [];
-      tf.dispose(old);
-      this.state.set(
-        param.name,
-        Array.from({ length: slots }, (_, s) => outputs[(1 + s) * n + i] as tf.Tensor),
-      );
     });
     this.updates = t;
     return norm;
