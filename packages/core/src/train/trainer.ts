@@ -686,10 +686,13 @@ export class Trainer {
       }
       // Every replica keeps the same moving statistics: the mean of their updates. (After the
       // checks: a replica without rows has nothing to undo, so it must not have changed them.)
-      for (const p of this.statistics) {
-        const values = reduced.statistics.get(p.name) as Float32Array;
-        tf.tidy(() => p.variable.assign(tf.tensor(values, p.variable.shape, 'float32')));
-      }
+      // One scope for all of them: a tidy each was 104 scopes per MobileNetV2 step.
+      tf.tidy(() => {
+        for (const p of this.statistics) {
+          const values = reduced.statistics.get(p.name) as Float32Array;
+          p.variable.assign(tf.tensor(values, p.variable.shape, 'float32'));
+        }
+      });
       return result;
     } finally {
       local?.dispose();
