@@ -138,5 +138,33 @@ for (const backend of ['wasm', 'cpu'] as const) {
       });
       expect(Object.hasOwn(engine, 'clone')).toBe(false);
     });
+
+    it('composes with a wrapper installed on the engine: nested saves go through it, and it is put back', () => {
+      const engine = tf.engine() as unknown as { clone(x: tf.Tensor): tf.Tensor };
+      let wrapped = 0;
+      const tfjsClone = engine.clone;
+      const wrapper = function (this: unknown, x: tf.Tensor) {
+        wrapped++;
+        return tfjsClone.call(this, x);
+      };
+      engine.clone = wrapper;
+      try {
+        const x = tf.tensor([0.5, 2]);
+        const cube = (t: tf.Tensor) => tf.sum(tf.mul(t, tf.mul(t, t)));
+        // First order: shared saves, the wrapper is not called. Second order: it is.
+        const first = withSharedTapeSaves(() => tf.grad(cube)(x));
+        expect(wrapped).toBe(0);
+        const second = withSharedTapeSaves(() =>
+          tf.grad((t: tf.Tensor) => tf.sum(tf.grad(cube)(t)))(x),
+        );
+        expect(wrapped).toBeGreaterThan(0);
+        expect(Array.from(first.dataSync())).toEqual([0.75, 12]);
+        expect(Array.from(second.dataSync())).toEqual([3, 12]);
+        expect(engine.clone).toBe(wrapper);
+        tf.dispose([x, first, second]);
+      } finally {
+        delete (engine as Partial<typeof engine>).clone;
+      }
+    });
   });
 }

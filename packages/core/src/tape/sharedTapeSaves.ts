@@ -22,7 +22,7 @@ interface SavingEngine {
  * when a backward pass is itself differentiated (a gradient of a gradient). Saves made inside
  * a nested gradient (tfjs's gradient depth above 1, as in `tf.grad(tf.grad(f))`) therefore
  * keep tfjs's own clone, and a call nested in another `withSharedTapeSaves` is left as is.
- * The engine's method is put back when `f` returns or throws.
+ * The engine's method (or a wrapper installed on it) is put back when `f` returns or throws.
  *
  * @example
  * ```ts
@@ -32,20 +32,25 @@ interface SavingEngine {
 export function withSharedTapeSaves<T>(f: () => T): T {
   const engine = tf.engine() as unknown as SavingEngine;
   const original = engine.clone;
-  if (
-    typeof original !== 'function' ||
-    typeof engine.state?.gradientDepth !== 'number' ||
-    Object.hasOwn(engine, 'clone')
-  ) {
+  if (active || typeof original !== 'function' || typeof engine.state?.gradientDepth !== 'number') {
     return f();
   }
+  // Whatever is in effect now (tfjs's method, or a wrapper someone installed on the engine,
+  // e.g. bench/profile.mjs's) handles the nested saves, and is put back afterwards.
+  const own = Object.getOwnPropertyDescriptor(engine, 'clone');
   engine.clone = function sharedSave(this: SavingEngine, x: tf.Tensor): tf.Tensor {
     if (this.state.gradientDepth > 1) return original.call(this, x);
     return shareData(x) ?? original.call(this, x);
   };
+  active = true;
   try {
     return f();
   } finally {
-    delete (engine as Partial<SavingEngine>).clone;
+    active = false;
+    if (own) Object.defineProperty(engine, 'clone', own);
+    else delete (engine as Partial<SavingEngine>).clone;
   }
 }
+
+/** A call is running: a nested call leaves the engine as the outer one set it. */
+let active = false;
