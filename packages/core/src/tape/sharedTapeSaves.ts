@@ -15,8 +15,9 @@ interface SavingEngine {
  * `save`, tfjs calls `engine.clone`, which runs an `Identity` kernel and records a tape node
  * for it. A MobileNetV2 training step makes 248 of them; on wasm the copy itself is already
  * free (graft's zero-copy `Identity`), but the engine's work per call is not: 2–5 ms of a
- * 60 ms batch-8 step, measured with `runs`-style A/B timing. That cost does not shrink with the
- * batch, so it is most of what keeps 2 data-parallel replicas from doubling throughput.
+ * 60 ms batch-8 step, timing the same step with and without, alternately. That cost does not
+ * shrink with the batch, and per-step costs that do not shrink are what keep 2 data-parallel
+ * replicas (each on half the batch) from doubling throughput.
  *
  * What is lost: the clone's tape node links a saved tensor to its source, which only matters
  * when a backward pass is itself differentiated (a gradient of a gradient). Saves made inside
