@@ -25,7 +25,8 @@ export type ReplicaMessage =
   | { type: 'ready'; capacity: number }
   | { type: 'step'; logs: unknown }
   | { type: 'epoch'; logs: unknown; state?: Uint8Array }
-  | { type: 'warning'; message: string }
+  /** `handled`: the job's Trainer options have an onWarning of their own, which heard it. */
+  | { type: 'warning'; message: string; handled: boolean }
   | { type: 'done'; history?: unknown; state?: Uint8Array }
   | { type: 'error'; error: SerializedError };
 
@@ -82,7 +83,7 @@ export async function runDataParallelReplica(): Promise<void> {
     const jobWarning = job.trainer.onWarning;
     const onWarning = (message: string) => {
       jobWarning?.(message);
-      if (data.rank === 0) post({ type: 'warning', message });
+      if (data.rank === 0) post({ type: 'warning', message, handled: jobWarning !== undefined });
     };
     const trainer = new Trainer({ ...job.trainer, dataParallel: group, onWarning });
     const report: TrainerCallback = {

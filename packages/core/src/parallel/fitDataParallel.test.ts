@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type * as Core from '../index';
 
 // Worker threads load graft's built ES module (they cannot load TypeScript): so does this test,
@@ -66,6 +66,27 @@ describe('fitDataParallel (worker threads)', () => {
         new RegExp(`^graft: task "level" had no labelled examples in epoch ${epoch};`),
       );
     expect(events).toEqual([noLabels(1), 'epoch 1', noLabels(2), 'epoch 2']);
+  }, 60_000);
+
+  it("prints replica 0's warnings with console.warn by default, unless the job has its own onWarning", async () => {
+    const printed: unknown[] = [];
+    const spy = vi.spyOn(console, 'warn').mockImplementation((message) => {
+      printed.push(message);
+    });
+    try {
+      const options = { epochs: 2, batches: 2, batchSize: 6, unlabelled: true };
+      await core.fitDataParallel({ job, replicas: 2, options: { ...options, jobWarnings: false } });
+      expect(printed).toEqual([
+        expect.stringMatching(/^graft: task "level" had no labelled examples in epoch 1;/),
+        expect.stringMatching(/^graft: task "level" had no labelled examples in epoch 2;/),
+      ]);
+      printed.length = 0;
+      // The job's own onWarning (here: dropping them) has heard them already.
+      await core.fitDataParallel({ job, replicas: 2, options });
+      expect(printed).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
   }, 60_000);
 
   it('without batch norm, 2 replicas train the same model as 1 (to float rounding)', async () => {

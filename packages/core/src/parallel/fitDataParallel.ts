@@ -37,7 +37,9 @@ export interface DataParallelOptions {
   /**
    * Replica 0's Trainer warnings (e.g. a task without labels for a whole epoch), in order with
    * the epoch reports. The other replicas' would repeat them and are not sent. Default
-   * `console.warn`, as the Trainer's.
+   * `console.warn`, as the Trainer's, unless the job's Trainer options have an `onWarning` of
+   * their own: that one has already heard them (in every replica), so they are not printed
+   * a second time.
    */
   onWarning?: (message: string) => void;
   /**
@@ -182,8 +184,8 @@ export async function fitDataParallel(options: DataParallelOptions): Promise<Dat
           } else if (m.type === 'warning') {
             // Queued with the epoch reports, so the order is one Trainer's: a warning raised in
             // epoch N comes after epoch N-1's report and before epoch N's.
-            const warn = options.onWarning ?? ((message: string) => console.warn(message));
-            epochReports = epochReports.then(() => warn(m.message));
+            const warn = options.onWarning ?? (m.handled ? undefined : console.warn);
+            if (warn) epochReports = epochReports.then(() => warn(m.message));
           } else if (m.type === 'done') {
             if (m.history) history = m.history as History;
             if (m.state) state = decodeTrainingState(m.state);

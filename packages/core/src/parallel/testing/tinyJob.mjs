@@ -1,7 +1,8 @@
 // A job for fitDataParallel's tests (plain ESM: worker threads load it as is). Dense(4->8) +
 // batch norm + ReLU trunk and one regression head, on seeded random rows; `options` picks the
 // batch size and count, a failure to inject ({ fail: { rank, at: 'build' | 'step' } }), and
-// `unlabelled: true` masks every target, so the Trainer warns at each epoch's end.
+// `unlabelled: true` masks every target, so the Trainer warns at each epoch's end (the job's
+// own onWarning drops those, unless `jobWarnings: false`).
 import { BatchNorm, Dense } from '@graft/core';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -71,7 +72,12 @@ export default async function job({ rank, options = {} }) {
     callbacks.push({ onStepEnd: () => new Promise((resolve) => setTimeout(resolve, 20)) });
   }
   return {
-    trainer: { model, optimizer: { type: 'adam', learningRate: 0.05 }, onWarning: () => {} },
+    trainer: {
+      model,
+      optimizer: { type: 'adam', learningRate: 0.05 },
+      // The job hears (and drops) its warnings, unless told to leave them to the caller.
+      ...(options.jobWarnings === false ? {} : { onWarning: () => {} }),
+    },
     data,
     fit: { epochs: options.epochs ?? 2, callbacks },
   };
