@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { GraftError } from '../errors';
 import { type ActivationName, activationName, applyActivation } from './activation';
 import { initialKernel, type KernelInitializer } from './initializers';
 import type { ApplyOptions, Layer, Shape } from './module';
@@ -10,6 +11,7 @@ import {
   type Padding,
   pair,
 } from './spatial';
+import type { SpatialPadding } from './zeroPadding2d';
 
 /**
  * Options of {@link Conv2D}: channels, filters, kernel size, strides, padding, dilation, bias,
@@ -112,14 +114,50 @@ export class Conv2D implements Layer {
   }
 
   apply(x: tf.Tensor, _options: ApplyOptions): tf.Tensor {
+    return this.convolve(x, this.config.padding);
+  }
+
+  /**
+   * Whether {@link applyPadded} can stand in for a ZeroPadding2D before this layer: only with
+   * 'valid' padding, where the layer itself adds none.
+   */
+  foldsPadding(): boolean {
+    return this.config.padding === 'valid';
+  }
+
+  /**
+   * This layer applied to `x` zero-padded by `padding` (a ZeroPadding2D's `[[top, bottom],
+   * [left, right]]`), as one convolution with explicit padding: the same numbers without the
+   * padded copy of `x`, and without the `Slice` that cuts its gradient back to `x`'s shape.
+   * Keras stems are built this way (MobileNet's `conv1_pad`, ResNet's `conv1_pad`,
+   * EfficientNet's `stem_conv_pad`). Requires {@link foldsPadding}.
+   */
+  applyPadded(x: tf.Tensor, padding: SpatialPadding, _options: ApplyOptions): tf.Tensor {
+    if (!this.foldsPadding()) {
+      throw new GraftError(
+        'INVALID_ARGUMENT',
+        `applyPadded needs 'valid' padding, the layer has '${this.config.padding}'`,
+        { where: `Conv2D ${this.name}` },
+      );
+    }
+    const [[top, bottom], [left, right]] = padding;
+    return this.convolve(x, [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ]);
+  }
+
+  private convolve(x: tf.Tensor, pad: Padding | tf.backend_util.ExplicitPadding): tf.Tensor {
     assertImageBatch(x.shape, this.config.inputChannels, `Conv2D ${this.name}`);
-    const { strides, padding, dilation } = this.config;
+    const { strides, dilation } = this.config;
     return tf.tidy(() => {
       const y = tf.conv2d(
         x as tf.Tensor4D,
         this.kernel.variable as tf.Tensor4D,
         strides,
-        padding,
+        pad,
         'NHWC',
         dilation,
       );

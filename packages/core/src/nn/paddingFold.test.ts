@@ -3,21 +3,28 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { backboneFromBlocks } from '../backbone/fromBlocks';
 import { initBackend } from '../backend/initBackend';
 import { Block } from './block';
+import { Conv2D } from './conv2d';
 import { DepthwiseConv2D } from './depthwiseConv2d';
 import { seededTensor } from './testHelpers';
 import { type SpatialPadding, ZeroPadding2D } from './zeroPadding2d';
 
-// A ZeroPadding2D before a 'valid' DepthwiseConv2D runs as one conv with explicit padding
-// (Block.run). These tests hold it to the unfolded pair: pad, then conv.
+// A ZeroPadding2D before a 'valid' DepthwiseConv2D or Conv2D runs as one conv with explicit
+// padding (Block.run). These tests hold it to the unfolded pair: pad, then conv.
+
+type Kind = 'depthwise' | 'conv';
 
 const cases: Array<{
+  kind: Kind;
   size: [number, number];
   strides: number;
   padding: SpatialPadding;
   batch: number;
+  /** Depthwise: the channel multiplier; conv: filters per input channel. */
   multiplier: number;
+  kernelSize?: number;
 }> = [
   {
+    kind: 'depthwise',
     size: [9, 9],
     strides: 2,
     padding: [
@@ -28,6 +35,7 @@ const cases: Array<{
     multiplier: 1,
   }, // MobileNetV2's
   {
+    kind: 'depthwise',
     size: [8, 7],
     strides: 2,
     padding: [
@@ -38,6 +46,7 @@ const cases: Array<{
     multiplier: 1,
   },
   {
+    kind: 'depthwise',
     size: [6, 5],
     strides: 1,
     padding: [
@@ -47,28 +56,68 @@ const cases: Array<{
     batch: 3,
     multiplier: 2,
   },
+  {
+    kind: 'conv',
+    size: [9, 9],
+    strides: 2,
+    padding: [
+      [0, 1],
+      [0, 1],
+    ],
+    batch: 2,
+    multiplier: 2,
+  }, // MobileNet's and EfficientNet's stems
+  {
+    kind: 'conv',
+    size: [13, 11],
+    strides: 2,
+    padding: [
+      [3, 3],
+      [3, 3],
+    ],
+    batch: 1,
+    multiplier: 1,
+    kernelSize: 7,
+  }, // ResNet's
+  {
+    kind: 'conv',
+    size: [6, 5],
+    strides: 1,
+    padding: [
+      [2, 0],
+      [1, 3],
+    ],
+    batch: 3,
+    multiplier: 1,
+  },
 ];
 
-function layers(c: (typeof cases)[number]): { pad: ZeroPadding2D; dw: DepthwiseConv2D } {
+type PaddedConv = DepthwiseConv2D | Conv2D;
+
+function layers(c: (typeof cases)[number]): { pad: ZeroPadding2D; dw: PaddedConv } {
   const pad = new ZeroPadding2D({ name: 'pad', padding: c.padding });
-  const dw = new DepthwiseConv2D({
+  const common = {
     name: 'dw',
     inputChannels: 4,
-    kernelSize: 3,
+    kernelSize: c.kernelSize ?? 3,
     strides: c.strides,
-    padding: 'valid',
-    depthMultiplier: c.multiplier,
+    padding: 'valid' as const,
     seed: 5,
-    activation: 'relu6',
-  });
-  dw.bias?.variable.assign(tf.linspace(-0.5, 0.5, 4 * c.multiplier));
+    activation: 'relu6' as const,
+  };
+  const dw =
+    c.kind === 'depthwise'
+      ? new DepthwiseConv2D({ ...common, depthMultiplier: c.multiplier })
+      : new Conv2D({ ...common, filters: 3 * c.multiplier });
+  const outChannels = c.kind === 'depthwise' ? 4 * c.multiplier : 3 * c.multiplier;
+  dw.bias?.variable.assign(tf.linspace(-0.5, 0.5, outChannels));
   return { pad, dw };
 }
 
 /** Output, dx and the kernel and bias gradients of the pair on `x`. */
 function outputsAndGrads(
   c: (typeof cases)[number],
-  forward: (pad: ZeroPadding2D, dw: DepthwiseConv2D, x: tf.Tensor) => tf.Tensor,
+  forward: (pad: ZeroPadding2D, dw: PaddedConv, x: tf.Tensor) => tf.Tensor,
 ): Float32Array[] {
   const { pad, dw } = layers(c);
   const x = seededTensor([c.batch, c.size[0], c.size[1], 4], 7);
@@ -88,13 +137,13 @@ function outputsAndGrads(
   return result;
 }
 
-const unfolded = (pad: ZeroPadding2D, dw: DepthwiseConv2D, x: tf.Tensor) =>
+const unfolded = (pad: ZeroPadding2D, dw: PaddedConv, x: tf.Tensor) =>
   dw.apply(pad.apply(x, { training: true }), { training: true });
-const folded = (pad: ZeroPadding2D, dw: DepthwiseConv2D, x: tf.Tensor) =>
+const folded = (pad: ZeroPadding2D, dw: PaddedConv, x: tf.Tensor) =>
   dw.applyPadded(x, pad.config.padding, { training: true });
 
 for (const backend of ['wasm', 'cpu'] as const) {
-  describe(`ZeroPadding2D folded into DepthwiseConv2D (${backend})`, () => {
+  describe(`ZeroPadding2D folded into DepthwiseConv2D and Conv2D (${backend})`, () => {
     beforeAll(async () => {
       await initBackend({ backend, fallback: false });
     });
@@ -144,63 +193,63 @@ for (const backend of ['wasm', 'cpu'] as const) {
       for (const p of dw.params()) p.variable.dispose();
     });
 
-    it('a graph backbone folds the pair unless the padded tensor is asked for', async () => {
-      const c = cases[0]!;
-      const { pad, dw } = layers(c);
-      const trunk = backboneFromBlocks({
-        inputShape: [c.size[0], c.size[1], 4],
-        blocks: [new Block({ name: 'b', layers: [pad, dw], stride: 2 })],
+    for (const c of cases.filter((k) => k.size[0] === 9)) {
+      it(`a graph backbone folds the pair unless the padded tensor is asked for (${c.kind})`, async () => {
+        const { pad, dw } = layers(c);
+        const trunk = backboneFromBlocks({
+          inputShape: [c.size[0], c.size[1], 4],
+          blocks: [new Block({ name: 'b', layers: [pad, dw], stride: 2 })],
+        });
+        const x = seededTensor([c.batch, c.size[0], c.size[1], 4], 7);
+        const kernels = async (names: string[]) => {
+          const info = await tf.profile(() =>
+            tf.tidy(
+              () =>
+                tf.variableGrads(
+                  () => tf.sum(trunk.outputsAt(x, names, { training: true }).dw as tf.Tensor),
+                  [dw.kernel.variable],
+                ).value,
+            ),
+          );
+          return info.kernelNames;
+        };
+        const folded = await kernels(['dw']);
+        expect(folded).not.toContain('PadV2');
+        expect(folded).not.toContain('Slice');
+        expect(await kernels(['dw', 'pad'])).toContain('PadV2');
+        const both = trunk.outputsAt(x, ['dw', 'pad'], { training: true });
+        const one = trunk.outputsAt(x, ['dw'], { training: true });
+        expect(both.pad?.shape).toEqual([c.batch, c.size[0] + 1, c.size[1] + 1, 4]);
+        expect(Array.from((one.dw as tf.Tensor).dataSync())).toEqual(
+          Array.from((both.dw as tf.Tensor).dataSync()),
+        );
+        tf.dispose([x, ...Object.values(both), ...Object.values(one)]);
+        trunk.dispose();
       });
-      const x = seededTensor([c.batch, c.size[0], c.size[1], 4], 7);
-      const kernels = async (names: string[]) => {
-        const info = await tf.profile(() =>
-          tf.tidy(
-            () =>
-              tf.variableGrads(
-                () => tf.sum(trunk.outputsAt(x, names, { training: true }).dw as tf.Tensor),
-                [dw.kernel.variable],
-              ).value,
-          ),
-        );
-        return info.kernelNames;
-      };
-      const folded = await kernels(['dw']);
-      expect(folded).not.toContain('PadV2');
-      expect(folded).not.toContain('Slice');
-      expect(await kernels(['dw', 'pad'])).toContain('PadV2');
-      const both = trunk.outputsAt(x, ['dw', 'pad'], { training: true });
-      const one = trunk.outputsAt(x, ['dw'], { training: true });
-      expect(both.pad?.shape).toEqual([c.batch, c.size[0] + 1, c.size[1] + 1, 4]);
-      expect(Array.from((one.dw as tf.Tensor).dataSync())).toEqual(
-        Array.from((both.dw as tf.Tensor).dataSync()),
-      );
-      tf.dispose([x, ...Object.values(both), ...Object.values(one)]);
-      trunk.dispose();
-    });
 
-    it('Block.run folds the pair (no pad or slice kernels), but not for a listener', async () => {
-      const c = cases[0]!;
-      const { pad, dw } = layers(c);
-      const block = new Block({ name: 'b', layers: [pad, dw] });
-      const x = seededTensor([c.batch, c.size[0], c.size[1], 4], 7);
-      const kernels = async (run: () => tf.Tensor) => {
-        const info = await tf.profile(() =>
-          tf.tidy(() => tf.variableGrads(() => tf.sum(run()), [dw.kernel.variable]).value),
-        );
-        return info.kernelNames;
-      };
-      const direct = await kernels(() => block.apply(x, { training: true }));
-      expect(direct).not.toContain('PadV2');
-      expect(direct).not.toContain('Slice');
-      const listenedKernels = await kernels(() => block.run(x, { training: true }, () => {}));
-      expect(listenedKernels).toContain('PadV2');
-      const seen: string[] = [];
-      const listened = block.run(x, { training: true }, (name) => seen.push(name));
-      const y = block.apply(x, { training: true });
-      expect(seen).toEqual(['pad', 'dw']);
-      expect(Array.from(y.dataSync())).toEqual(Array.from(listened.dataSync()));
-      tf.dispose([listened, y, x]);
-      for (const p of dw.params()) p.variable.dispose();
-    });
+      it(`Block.run folds the pair (no pad or slice kernels), but not for a listener (${c.kind})`, async () => {
+        const { pad, dw } = layers(c);
+        const block = new Block({ name: 'b', layers: [pad, dw] });
+        const x = seededTensor([c.batch, c.size[0], c.size[1], 4], 7);
+        const kernels = async (run: () => tf.Tensor) => {
+          const info = await tf.profile(() =>
+            tf.tidy(() => tf.variableGrads(() => tf.sum(run()), [dw.kernel.variable]).value),
+          );
+          return info.kernelNames;
+        };
+        const direct = await kernels(() => block.apply(x, { training: true }));
+        expect(direct).not.toContain('PadV2');
+        expect(direct).not.toContain('Slice');
+        const listenedKernels = await kernels(() => block.run(x, { training: true }, () => {}));
+        expect(listenedKernels).toContain('PadV2');
+        const seen: string[] = [];
+        const listened = block.run(x, { training: true }, (name) => seen.push(name));
+        const y = block.apply(x, { training: true });
+        expect(seen).toEqual(['pad', 'dw']);
+        expect(Array.from(y.dataSync())).toEqual(Array.from(listened.dataSync()));
+        tf.dispose([listened, y, x]);
+        for (const p of dw.params()) p.variable.dispose();
+      });
+    }
   });
 }
