@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GraftError } from '../errors';
 import { type ActivationName, activationName, applyActivation } from './activation';
 import { initialKernel, type KernelInitializer } from './initializers';
 import type { ApplyOptions, Layer, Shape } from './module';
@@ -7,6 +6,7 @@ import { createParam, type Param } from './param';
 import {
   assertImageBatch,
   assertStridesOrDilation,
+  foldedPadding,
   outputLength,
   type Padding,
   pair,
@@ -135,20 +135,10 @@ export class DepthwiseConv2D implements Layer {
    * Requires {@link foldsPadding}.
    */
   applyPadded(x: tf.Tensor, padding: SpatialPadding, _options: ApplyOptions): tf.Tensor {
-    if (!this.foldsPadding()) {
-      throw new GraftError(
-        'INVALID_ARGUMENT',
-        `applyPadded needs 'valid' padding, the layer has '${this.config.padding}'`,
-        { where: `DepthwiseConv2D ${this.name}` },
-      );
-    }
-    const [[top, bottom], [left, right]] = padding;
-    return this.convolve(x, [
-      [0, 0],
-      [top, bottom],
-      [left, right],
-      [0, 0],
-    ]);
+    return this.convolve(
+      x,
+      foldedPadding(this.config.padding, padding, `DepthwiseConv2D ${this.name}`),
+    );
   }
 
   private convolve(x: tf.Tensor, pad: Padding | tf.backend_util.ExplicitPadding): tf.Tensor {

@@ -164,6 +164,26 @@ for (const backend of ['wasm', 'cpu'] as const) {
       });
     }
 
+    it("refuses to fold into a layer that pads by itself ('same'), naming the layer", () => {
+      const pad: [[number, number], [number, number]] = [
+        [1, 1],
+        [1, 1],
+      ];
+      const x = tf.zeros([1, 5, 5, 4]);
+      const same = { inputChannels: 4, kernelSize: 3, padding: 'same' as const, seed: 1 };
+      const conv = new Conv2D({ ...same, name: 'c', filters: 2 });
+      const dw = new DepthwiseConv2D({ ...same, name: 'd' });
+      expect(conv.foldsPadding()).toBe(false);
+      expect(() => conv.applyPadded(x, pad, { training: false })).toThrow(
+        /applyPadded needs 'valid' padding, the layer has 'same'/,
+      );
+      expect(() => dw.applyPadded(x, pad, { training: false })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', where: 'DepthwiseConv2D d' }),
+      );
+      x.dispose();
+      for (const p of [...conv.params(), ...dw.params()]) p.variable.dispose();
+    });
+
     it('gives the unfolded output with dilation 2 (tfjs has no dilated depthwise gradient)', () => {
       const pad = new ZeroPadding2D({
         name: 'pad',

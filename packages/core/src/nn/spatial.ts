@@ -1,4 +1,6 @@
+import type * as tf from '@tensorflow/tfjs-core';
 import { GraftError } from '../errors';
+import type { SpatialPadding } from './zeroPadding2d';
 
 /**
  * Keras's convolution and pooling padding: `same` keeps the size (at stride 1), `valid` uses
@@ -70,4 +72,30 @@ export function assertImageBatch(shape: readonly number[], channels: number, whe
       { where },
     );
   }
+}
+
+/**
+ * A ZeroPadding2D's `[[top, bottom], [left, right]]` as the explicit padding of the 'valid'
+ * convolution after it, so that the two run as one (Conv2D and DepthwiseConv2D
+ * `applyPadded`). A layer that pads by itself ('same') cannot take another padding.
+ */
+export function foldedPadding(
+  layerPadding: Padding,
+  padding: SpatialPadding,
+  where: string,
+): tf.backend_util.ExplicitPadding {
+  if (layerPadding !== 'valid') {
+    throw new GraftError(
+      'INVALID_ARGUMENT',
+      `applyPadded needs 'valid' padding, the layer has '${layerPadding}'`,
+      { where },
+    );
+  }
+  const [[top, bottom], [left, right]] = padding;
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
 }
