@@ -184,7 +184,8 @@ export async function fitDataParallel(options: DataParallelOptions): Promise<Dat
           } else if (m.type === 'warning') {
             // Queued with the epoch reports, so the order is one Trainer's: a warning raised in
             // epoch N comes after epoch N-1's report and before epoch N's.
-            const warn = options.onWarning ?? (m.handled ? undefined : console.warn);
+            const print = m.handled ? undefined : (message: string) => console.warn(message);
+            const warn = options.onWarning ?? print;
             if (warn) epochReports = epochReports.then(() => warn(m.message));
           } else if (m.type === 'done') {
             if (m.history) history = m.history as History;
