@@ -300,7 +300,12 @@ if (profile) {
   parts['profile-summary'] = [
     `Step ${fmt(p.step_ms_plain)} ms without recording (${fmt(p.images_per_s_plain)} images/s), ${fmt(p.step_ms_recorded)} ms while recording; mean of ${p.steps} steps each, alternating.`,
     `Time inside kernels: ${fmt(p.kernel_ms_per_step)} ms over ${thousands(p.kernel_calls_per_step)} kernel calls per step (plus ${thousands(p.nested_kernel_calls_per_step)} calls that graft's kernels make to other kernels' functions inside them).`,
-    `JavaScript and the tfjs engine around the kernels: ${fmt(p.overhead_ms_per_step)} ms per step, about ${fmt(Math.round((p.overhead_ms_per_step * 1000) / p.kernel_calls_per_step))} µs per kernel call.`,
+    // Two estimates, since the plain and recorded step times each carry the run's noise: a
+    // per-call figure from either would suggest more precision than there is.
+    `JavaScript and the tfjs engine around the kernels: ${fmt(p.overhead_ms_per_step)} ms per step as the plain step minus the kernel time` +
+      (p.overhead_ms_per_step_recorded !== undefined
+        ? `, ${fmt(p.overhead_ms_per_step_recorded)} ms as the recorded step minus it (the phases below).`
+        : '.'),
     `Measured ${p.date?.slice(0, 16).replace('T', ' ')} UTC at commit ${code((p.commit ?? '?').slice(0, 10))}` +
       (p.uncommitted_in_packages
         ? ` with ${p.uncommitted_in_packages} uncommitted files under packages/`
