@@ -38,6 +38,7 @@ const EXPORTS = [
   'expand_channels',
   'pad_channels',
   'pad_images',
+  'pointwise_filter_grad',
   'sum_squares',
   'adam_update',
   'sgd_update',

@@ -1,5 +1,6 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import { zeroCopyNativeKernels } from '../native/nativeKernels';
 import {
   type Conv2dBackpropAttrs,
   type Conv2dBackpropGeometry,
@@ -78,12 +79,15 @@ function spanAfterInput(
 }
 
 /**
- * 1x1 kernel without padding: dW = xs^T dy as one XNNPACK matmul, where xs is x (or, for
- * stride s, every s-th row and column of it) as [pixels, Cin] and dy is [pixels, Cout].
+ * 1x1 kernel without padding: dW = xs^T dy, where xs is x (or, for stride s, every s-th row
+ * and column of it) as [pixels, Cin] and dy is [pixels, Cout].
  *
- * XNNPACK's matmul takes [M, K] x [K, N] and packs the [K, N] operand (~5 ns per element
- * here, with the transpose tfjs asks for); the other operand has to be transposed by us.
- * Packing the narrower of x / dy and transposing the wider one is cheapest.
+ * Where graft's kernels share tfjs's heap (Node's default), native/pointwise_filter_grad.c
+ * computes it reading x and dy in place. Otherwise it is one XNNPACK matmul: that takes
+ * [M, K] x [K, N] and packs the [K, N] operand (~5 ns per element here, with the transpose
+ * tfjs asks for), and the other operand has to be transposed by us, so the narrower of x / dy
+ * is packed and the wider one transposed. The transposes and the packing are whole passes
+ * over activations that the native kernel does not make.
  */
 function filterGradPointwise(
   s: WasmScratch,
@@ -105,6 +109,19 @@ function filterGradPointwise(
       [g.batch, g.outHeight, g.outWidth, g.inChannels],
       [1, g.strideHeight, g.strideWidth, 1],
     );
+  }
+  const native = zeroCopyNativeKernels(s.backend);
+  if (native) {
+    const out = s.empty([1, 1, g.inChannels, g.outChannels]);
+    native.fns.pointwise_filter_grad(
+      native.input(s.backend, xs),
+      native.input(s.backend, dy),
+      native.output(s.backend, out),
+      npix,
+      g.inChannels,
+      g.outChannels,
+    );
+    return out;
   }
   const x2 = s.reshape(xs, [npix, g.inChannels]);
   const dy2 = s.reshape(dy, [npix, g.outChannels]);

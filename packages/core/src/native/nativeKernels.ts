@@ -119,6 +119,15 @@ export interface GraftKernelExports {
     padTop: number,
     padLeft: number,
   ): void;
+  /** dw [cin][cout] = x [n][cin]ᵀ · dy [n][cout], the filter gradient of a 1x1 convolution. */
+  pointwise_filter_grad(
+    x: number,
+    dy: number,
+    dw: number,
+    n: number,
+    cin: number,
+    cout: number,
+  ): void;
   /** sum(x[i]^2) over n floats, in float64. */
   sum_squares(x: number, n: number): number;
   /** The Adam update of n floats (optimizerStepKernel.ts's updateAdam, same bits). */
@@ -181,6 +190,7 @@ const FUNCTION_NAMES: readonly (keyof GraftKernelExports)[] = [
   'pad_channels',
   'compact_channels',
   'pad_images',
+  'pointwise_filter_grad',
   'sum_squares',
   'adam_update',
   'sgd_update',
