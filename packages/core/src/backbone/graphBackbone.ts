@@ -151,7 +151,7 @@ class GraphBackbone implements Backbone {
 
   /**
    * Layers to run as one step with the layer after them (see fuseLayerPair: a batch norm and
-   * its ReLU, a zero padding and its depthwise conv): where the second is the only reader of
+   * its ReLU, a zero padding and the 'valid' convolution after it): where the second is the only reader of
    * the first's output and nobody asked for that output. Keyed by the first (with `next`, the
    * layer whose value the pair produces) and by the second (which is then skipped).
    */

@@ -2,7 +2,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { GraftError } from '../errors';
 import { stockKernel } from './stockKernels';
-import { copyBox } from './wasmOps';
+import { copyHeapBox } from './wasmOps';
 
 /**
  * `Slice` on wasm, copied inside the heap. The stock kernel first copies the whole input out
@@ -20,8 +20,7 @@ import { copyBox } from './wasmOps';
 function slice(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const x = args.inputs.x as tf.TensorInfo;
   const backend = args.backend as BackendWasm;
-  const bytes = x.dtype === 'bool' ? 1 : x.dtype === 'float32' || x.dtype === 'int32' ? 4 : 0;
-  if (bytes === 0) return stockSlice(args);
+  if (!['float32', 'int32', 'bool'].includes(x.dtype)) return stockSlice(args);
   const { begin, size } = args.attrs as unknown as {
     begin: number | number[];
     size?: number | number[];
@@ -30,11 +29,13 @@ function slice(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   tf.slice_util.assertParamsValid(x as tf.Tensor, from!, count!);
   const out = backend.makeOutput(count!, x.dtype);
   if (tf.util.sizeFromShape(count!) === 0) return out;
-  const src = backend.typedArrayFromHeap(x);
-  const dst = backend.typedArrayFromHeap(out);
-  const heap = bytes === 4 ? new Int32Array(src.buffer) : new Uint8Array(src.buffer);
-  const step = count!.map(() => 1);
-  copyBox(heap, src.byteOffset / bytes, x.shape, dst.byteOffset / bytes, from!, count!, step);
+  copyHeapBox(
+    backend.typedArrayFromHeap(x),
+    x.shape,
+    backend.typedArrayFromHeap(out),
+    from!,
+    count!,
+  );
   return out;
 }
 

@@ -164,18 +164,7 @@ export class WasmScratch {
    */
   slice(x: tf.TensorInfo, begin: number[], size: number[], step?: number[]): tf.TensorInfo {
     const out = this.empty(size);
-    const src = this.view(x);
-    const heap = new Int32Array(src.buffer);
-    const at = src.byteOffset / 4;
-    copyBox(
-      heap,
-      at,
-      x.shape,
-      this.view(out).byteOffset / 4,
-      begin,
-      size,
-      step ?? size.map(() => 1),
-    );
+    copyHeapBox(this.view(x), x.shape, this.view(out), begin, size, step);
     return out;
   }
 
@@ -276,6 +265,25 @@ function nextKeptAxis(shape: readonly number[], axis: number): number {
 function rowBlock(rows: number): number {
   for (let b = 64; b >= 16; b--) if (rows % b === 0) return b;
   return 0;
+}
+
+/**
+ * {@link copyBox} from one tensor to another, given as their views of the wasm heap (of the
+ * same element size; take them after allocating the output, which can grow the heap). The
+ * heap is copied as integers of that size, so every bit pattern is kept. `step` defaults to 1
+ * on every axis.
+ */
+export function copyHeapBox(
+  src: Float32Array | Int32Array | Uint8Array,
+  shape: readonly number[],
+  dst: Float32Array | Int32Array | Uint8Array,
+  begin: readonly number[],
+  size: readonly number[],
+  step: readonly number[] = size.map(() => 1),
+): void {
+  const bytes = src.BYTES_PER_ELEMENT;
+  const heap = bytes === 4 ? new Int32Array(src.buffer) : new Uint8Array(src.buffer);
+  copyBox(heap, src.byteOffset / bytes, shape, dst.byteOffset / bytes, begin, size, step);
 }
 
 /**
