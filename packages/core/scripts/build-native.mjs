@@ -39,6 +39,8 @@ const EXPORTS = [
   'pad_channels',
   'pad_images',
   'pointwise_filter_grad',
+  'pointwise_matmul',
+  'transpose_matrix',
   'sum_squares',
   'adam_update',
   'sgd_update',

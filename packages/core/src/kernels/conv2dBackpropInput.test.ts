@@ -11,9 +11,11 @@ import {
   describeCase,
   dot,
   dyShape,
+  POINTWISE_CASES,
   referenceConv2d,
 } from './conv2dTestCases';
 import { compareWithCpu, seededTensor } from './testing/compareWithCpu';
+import { forEachMemoryMode } from './testing/memoryModes';
 
 const KERNEL = tf.Conv2DBackpropInput;
 
@@ -46,188 +48,205 @@ describe('planAxis (phase decomposition of the transposed convolution)', () => {
   });
 });
 
-describe('Conv2DBackpropInput on wasm (XNNPACK phase convolutions)', () => {
-  it("is graft's kernel, replacing the stock one", () => {
-    expect(tf.getKernel(KERNEL, 'wasm')?.kernelFunc).toBe(conv2dBackpropInputConfig.kernelFunc);
-  });
+forEachMemoryMode(() => {
+  describe('Conv2DBackpropInput on wasm', () => {
+    it("is graft's kernel, replacing the stock one", () => {
+      expect(tf.getKernel(KERNEL, 'wasm')?.kernelFunc).toBe(conv2dBackpropInputConfig.kernelFunc);
+    });
 
-  it('matches cpu (rel. error < 1e-4) on kernels 1/3/5, strides 1/2, every padding, odd sizes', async () => {
-    const cases = conv2dGrid(1);
-    expect(cases.length).toBeGreaterThan(80);
-    const failures: string[] = [];
-    for (const [i, c] of cases.entries()) {
-      const dy = seededTensor(dyShape(c)!, 2 * i);
-      const w = seededTensor(c.filterShape, 2 * i + 1);
-      const { relError } = await compareWithCpu(() => backpropInput(dy, w, c));
-      if (!(relError < 1e-4)) failures.push(`${describeCase(c)}: ${relError}`);
-      tf.dispose([dy, w]);
-    }
-    expect(failures).toEqual([]);
-  });
+    it('matches cpu (rel. error < 1e-4) on kernels 1/3/5, strides 1/2, every padding, odd sizes', async () => {
+      const cases = conv2dGrid(1);
+      expect(cases.length).toBeGreaterThan(80);
+      const failures: string[] = [];
+      for (const [i, c] of cases.entries()) {
+        const dy = seededTensor(dyShape(c)!, 2 * i);
+        const w = seededTensor(c.filterShape, 2 * i + 1);
+        const { relError } = await compareWithCpu(() => backpropInput(dy, w, c));
+        if (!(relError < 1e-4)) failures.push(`${describeCase(c)}: ${relError}`);
+        tf.dispose([dy, w]);
+      }
+      expect(failures).toEqual([]);
+    });
 
-  it('matches cpu at MobileNet-like sizes (batch 16; 1x1 matmul route)', async () => {
-    const cases: Conv2dCase[] = [
-      {
-        xShape: [16, 12, 12, 16],
-        filterShape: [1, 1, 16, 48],
-        strides: [1, 1],
-        dilations: [1, 1],
-        pad: 'same',
-      },
-      {
-        xShape: [16, 24, 24, 3],
-        filterShape: [3, 3, 3, 16],
+    it("matches cpu on 1x1 filters off the native product's tiles and blocks", async () => {
+      const failures: string[] = [];
+      for (const [i, c] of POINTWISE_CASES.entries()) {
+        const dy = seededTensor(dyShape(c)!, 30 + i);
+        const w = seededTensor(c.filterShape, 70 + i);
+        const { relError } = await compareWithCpu(() => backpropInput(dy, w, c));
+        if (!(relError < 1e-4)) failures.push(`${describeCase(c)}: ${relError}`);
+        tf.dispose([dy, w]);
+      }
+      expect(failures).toEqual([]);
+    });
+
+    it('matches cpu at MobileNet-like sizes (batch 16; 1x1 matmul route)', async () => {
+      const cases: Conv2dCase[] = [
+        {
+          xShape: [16, 12, 12, 16],
+          filterShape: [1, 1, 16, 48],
+          strides: [1, 1],
+          dilations: [1, 1],
+          pad: 'same',
+        },
+        {
+          xShape: [16, 24, 24, 3],
+          filterShape: [3, 3, 3, 16],
+          strides: [2, 2],
+          dilations: [1, 1],
+          pad: 'same',
+        },
+        {
+          xShape: [16, 12, 12, 8],
+          filterShape: [3, 3, 8, 16],
+          strides: [1, 1],
+          dilations: [1, 1],
+          pad: 'same',
+        },
+        // A 1x1 filter large enough for the matmul route.
+        {
+          xShape: [4, 3, 3, 320],
+          filterShape: [1, 1, 320, 128],
+          strides: [1, 1],
+          dilations: [1, 1],
+          pad: 'valid',
+        },
+      ];
+      for (const [i, c] of cases.entries()) {
+        const dy = seededTensor(dyShape(c)!, 50 + i);
+        const w = seededTensor(c.filterShape, 60 + i);
+        const { relError } = await compareWithCpu(() => backpropInput(dy, w, c));
+        expect(relError, describeCase(c)).toBeLessThan(1e-4);
+        tf.dispose([dy, w]);
+      }
+    });
+
+    it('satisfies <conv2d(x, w), dy> = <x, dx> with dilation 1 and 2 (cpu ignores dilation)', () => {
+      const cases = [...conv2dGrid(2), ...conv2dGrid(1).filter((_, i) => i % 5 === 0)];
+      const failures: string[] = [];
+      for (const [i, c] of cases.entries()) {
+        const x = seededTensor(c.xShape, 3 * i);
+        const w = seededTensor(c.filterShape, 3 * i + 1);
+        const dy = seededTensor(dyShape(c)!, 3 * i + 2);
+        const [xv, wv, dyv] = [x.dataSync(), w.dataSync(), dy.dataSync()];
+        const dx = backpropInput(dy, w, c);
+        const lhs = dot(referenceConv2d(xv, wv, c), dyv);
+        const rhs = dot(xv, dx.dataSync());
+        const scale = dot(
+          referenceConv2d(xv.map(Math.abs), wv.map(Math.abs), c),
+          dyv.map(Math.abs),
+        );
+        const rel = Math.abs(lhs - rhs) / Math.max(scale, 1e-30);
+        if (!(rel < 1e-5)) failures.push(`${describeCase(c)}: ${lhs} vs ${rhs}`);
+        tf.dispose([x, w, dy, dx]);
+      }
+      expect(cases.length).toBeGreaterThan(60);
+      expect(failures).toEqual([]);
+    });
+
+    it('gives tf.grad of conv2d w.r.t. the input that float64 finite differences confirm', () => {
+      const c: Conv2dCase = {
+        xShape: [2, 8, 7, 5],
+        filterShape: [3, 3, 5, 4],
         strides: [2, 2],
         dilations: [1, 1],
         pad: 'same',
-      },
-      {
-        xShape: [16, 12, 12, 8],
-        filterShape: [3, 3, 8, 16],
+      };
+      const x = seededTensor(c.xShape, 21);
+      const w = seededTensor(c.filterShape, 22);
+      const r = seededTensor(dyShape(c)!, 23);
+      const [wv, rv] = [w.dataSync(), r.dataSync()];
+      const f = (xv: ArrayLike<number>) => {
+        const y = referenceConv2d(xv, wv, c);
+        let s = 0;
+        for (let i = 0; i < y.length; i++) s += Math.tanh(y[i]!) * rv[i]!;
+        return s;
+      };
+      const g = tf.grad((input: tf.Tensor) =>
+        tf.sum(tf.mul(tf.tanh(tf.conv2d(input as tf.Tensor4D, w as tf.Tensor4D, 2, 'same')), r)),
+      )(x);
+      expect(tf.getBackend()).toBe('wasm');
+      const xv = Float64Array.from(x.dataSync());
+      const eps = 1e-4;
+      for (let probe = 0; probe < 3; probe++) {
+        const v = seededTensor(c.xShape, 200 + probe).dataSync();
+        const analytic = dot(g.dataSync(), v);
+        const numeric =
+          (f(xv.map((a, i) => a + eps * v[i]!)) - f(xv.map((a, i) => a - eps * v[i]!))) / (2 * eps);
+        expect(Math.abs(analytic - numeric) / Math.max(1, Math.abs(numeric))).toBeLessThan(1e-4);
+      }
+      tf.dispose([x, w, r, g]);
+    });
+
+    it('rejects NCHW and an inputShape that does not produce dy, naming the kernel and shapes', () => {
+      const c: Conv2dCase = {
+        xShape: [1, 5, 5, 3],
+        filterShape: [3, 3, 3, 2],
+        strides: [2, 2],
+        dilations: [1, 1],
+        pad: 'same',
+      };
+      const w = tf.zeros(c.filterShape);
+      const dy = tf.zeros([1, 3, 3, 2]);
+      const nchw = catchError(() =>
+        tf.engine().runKernel(
+          KERNEL,
+          { dy, filter: w },
+          {
+            ...convAttrs(c),
+            dataFormat: 'NCHW',
+            inputShape: c.xShape,
+          },
+        ),
+      ) as GraftError;
+      expect(nchw).toBeInstanceOf(GraftError);
+      expect(nchw.code).toBe('KERNEL_BAD_INPUT');
+      expect(nchw.message).toMatch(/Conv2DBackpropInput: dataFormat NCHW/);
+      const wrong = catchError(() =>
+        backpropInput(dy, w, { ...c, xShape: [1, 9, 9, 3] }),
+      ) as GraftError;
+      expect(wrong.code).toBe('KERNEL_BAD_INPUT');
+      expect(wrong.message).toMatch(/dy is \[1, 3, 3, 2\].*\[1, 9, 9, 3\].*gives \[1, 5, 5, 2\]/);
+      const rank = catchError(() =>
+        backpropInput(dy, w, { ...c, xShape: [5, 5, 3] as never }),
+      ) as GraftError;
+      expect(rank.code).toBe('KERNEL_BAD_INPUT');
+      expect(rank.message).toMatch(/input shape \[5, 5, 3\].*must both be rank 4/);
+      const badStride = catchError(() =>
+        backpropInput(dy, w, { ...c, strides: [0, 2] }),
+      ) as GraftError;
+      expect(badStride.message).toMatch(/strides must be positive integers/);
+      tf.dispose([w, dy]);
+    });
+
+    it('leaks no tensors and no wasm data: stride 1, stride 2 with crop, 1x1 matmul route', () => {
+      const backend = tf.backend() as BackendWasm;
+      const cases: Conv2dCase[] = [1, 2].map((s) => ({
+        xShape: [2, 9, 9, 17],
+        filterShape: [3, 3, 17, 8],
+        strides: [s, s],
+        dilations: [1, 1],
+        pad: 'valid',
+      }));
+      cases.push({
+        xShape: [2, 3, 3, 256],
+        filterShape: [1, 1, 256, 128],
         strides: [1, 1],
         dilations: [1, 1],
         pad: 'same',
-      },
-      // A 1x1 filter large enough for the matmul route.
-      {
-        xShape: [4, 3, 3, 320],
-        filterShape: [1, 1, 320, 128],
-        strides: [1, 1],
-        dilations: [1, 1],
-        pad: 'valid',
-      },
-    ];
-    for (const [i, c] of cases.entries()) {
-      const dy = seededTensor(dyShape(c)!, 50 + i);
-      const w = seededTensor(c.filterShape, 60 + i);
-      const { relError } = await compareWithCpu(() => backpropInput(dy, w, c));
-      expect(relError, describeCase(c)).toBeLessThan(1e-4);
-      tf.dispose([dy, w]);
-    }
-  });
-
-  it('satisfies <conv2d(x, w), dy> = <x, dx> with dilation 1 and 2 (cpu ignores dilation)', () => {
-    const cases = [...conv2dGrid(2), ...conv2dGrid(1).filter((_, i) => i % 5 === 0)];
-    const failures: string[] = [];
-    for (const [i, c] of cases.entries()) {
-      const x = seededTensor(c.xShape, 3 * i);
-      const w = seededTensor(c.filterShape, 3 * i + 1);
-      const dy = seededTensor(dyShape(c)!, 3 * i + 2);
-      const [xv, wv, dyv] = [x.dataSync(), w.dataSync(), dy.dataSync()];
-      const dx = backpropInput(dy, w, c);
-      const lhs = dot(referenceConv2d(xv, wv, c), dyv);
-      const rhs = dot(xv, dx.dataSync());
-      const scale = dot(referenceConv2d(xv.map(Math.abs), wv.map(Math.abs), c), dyv.map(Math.abs));
-      const rel = Math.abs(lhs - rhs) / Math.max(scale, 1e-30);
-      if (!(rel < 1e-5)) failures.push(`${describeCase(c)}: ${lhs} vs ${rhs}`);
-      tf.dispose([x, w, dy, dx]);
-    }
-    expect(cases.length).toBeGreaterThan(60);
-    expect(failures).toEqual([]);
-  });
-
-  it('gives tf.grad of conv2d w.r.t. the input that float64 finite differences confirm', () => {
-    const c: Conv2dCase = {
-      xShape: [2, 8, 7, 5],
-      filterShape: [3, 3, 5, 4],
-      strides: [2, 2],
-      dilations: [1, 1],
-      pad: 'same',
-    };
-    const x = seededTensor(c.xShape, 21);
-    const w = seededTensor(c.filterShape, 22);
-    const r = seededTensor(dyShape(c)!, 23);
-    const [wv, rv] = [w.dataSync(), r.dataSync()];
-    const f = (xv: ArrayLike<number>) => {
-      const y = referenceConv2d(xv, wv, c);
-      let s = 0;
-      for (let i = 0; i < y.length; i++) s += Math.tanh(y[i]!) * rv[i]!;
-      return s;
-    };
-    const g = tf.grad((input: tf.Tensor) =>
-      tf.sum(tf.mul(tf.tanh(tf.conv2d(input as tf.Tensor4D, w as tf.Tensor4D, 2, 'same')), r)),
-    )(x);
-    expect(tf.getBackend()).toBe('wasm');
-    const xv = Float64Array.from(x.dataSync());
-    const eps = 1e-4;
-    for (let probe = 0; probe < 3; probe++) {
-      const v = seededTensor(c.xShape, 200 + probe).dataSync();
-      const analytic = dot(g.dataSync(), v);
-      const numeric =
-        (f(xv.map((a, i) => a + eps * v[i]!)) - f(xv.map((a, i) => a - eps * v[i]!))) / (2 * eps);
-      expect(Math.abs(analytic - numeric) / Math.max(1, Math.abs(numeric))).toBeLessThan(1e-4);
-    }
-    tf.dispose([x, w, r, g]);
-  });
-
-  it('rejects NCHW and an inputShape that does not produce dy, naming the kernel and shapes', () => {
-    const c: Conv2dCase = {
-      xShape: [1, 5, 5, 3],
-      filterShape: [3, 3, 3, 2],
-      strides: [2, 2],
-      dilations: [1, 1],
-      pad: 'same',
-    };
-    const w = tf.zeros(c.filterShape);
-    const dy = tf.zeros([1, 3, 3, 2]);
-    const nchw = catchError(() =>
-      tf.engine().runKernel(
-        KERNEL,
-        { dy, filter: w },
-        {
-          ...convAttrs(c),
-          dataFormat: 'NCHW',
-          inputShape: c.xShape,
-        },
-      ),
-    ) as GraftError;
-    expect(nchw).toBeInstanceOf(GraftError);
-    expect(nchw.code).toBe('KERNEL_BAD_INPUT');
-    expect(nchw.message).toMatch(/Conv2DBackpropInput: dataFormat NCHW/);
-    const wrong = catchError(() =>
-      backpropInput(dy, w, { ...c, xShape: [1, 9, 9, 3] }),
-    ) as GraftError;
-    expect(wrong.code).toBe('KERNEL_BAD_INPUT');
-    expect(wrong.message).toMatch(/dy is \[1, 3, 3, 2\].*\[1, 9, 9, 3\].*gives \[1, 5, 5, 2\]/);
-    const rank = catchError(() =>
-      backpropInput(dy, w, { ...c, xShape: [5, 5, 3] as never }),
-    ) as GraftError;
-    expect(rank.code).toBe('KERNEL_BAD_INPUT');
-    expect(rank.message).toMatch(/input shape \[5, 5, 3\].*must both be rank 4/);
-    const badStride = catchError(() =>
-      backpropInput(dy, w, { ...c, strides: [0, 2] }),
-    ) as GraftError;
-    expect(badStride.message).toMatch(/strides must be positive integers/);
-    tf.dispose([w, dy]);
-  });
-
-  it('leaks no tensors and no wasm data: stride 1, stride 2 with crop, 1x1 matmul route', () => {
-    const backend = tf.backend() as BackendWasm;
-    const cases: Conv2dCase[] = [1, 2].map((s) => ({
-      xShape: [2, 9, 9, 17],
-      filterShape: [3, 3, 17, 8],
-      strides: [s, s],
-      dilations: [1, 1],
-      pad: 'valid',
-    }));
-    cases.push({
-      xShape: [2, 3, 3, 256],
-      filterShape: [1, 1, 256, 128],
-      strides: [1, 1],
-      dilations: [1, 1],
-      pad: 'same',
+      });
+      for (const c of cases) {
+        const dy = seededTensor(dyShape(c)!, 1);
+        const w = seededTensor(c.filterShape, 2);
+        backpropInput(dy, w, c).dispose();
+        const tensors = tf.memory().numTensors;
+        const dataIds = backend.numDataIds();
+        for (let i = 0; i < 3; i++) backpropInput(dy, w, c).dispose();
+        expect(tf.memory().numTensors).toBe(tensors);
+        expect(backend.numDataIds()).toBe(dataIds);
+        tf.dispose([dy, w]);
+      }
     });
-    for (const c of cases) {
-      const dy = seededTensor(dyShape(c)!, 1);
-      const w = seededTensor(c.filterShape, 2);
-      backpropInput(dy, w, c).dispose();
-      const tensors = tf.memory().numTensors;
-      const dataIds = backend.numDataIds();
-      for (let i = 0; i < 3; i++) backpropInput(dy, w, c).dispose();
-      expect(tf.memory().numTensors).toBe(tensors);
-      expect(backend.numDataIds()).toBe(dataIds);
-      tf.dispose([dy, w]);
-    }
   });
 });
 

@@ -1,5 +1,6 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import { zeroCopyNativeKernels } from '../native/nativeKernels';
 import {
   type Conv2dBackpropAttrs,
   type Conv2dBackpropGeometry,
@@ -210,10 +211,14 @@ function selectTaps(
 }
 
 /**
- * 1x1, stride 1, no padding: dx = dy W^T as one XNNPACK matmul. Same speed as the 1x1 phase
- * conv for small filters, but for large ones it skips the filter transpose tfjs's Conv2D does
- * before packing: [16,3,3,1280] x [1280,320]: 5.6 vs 9.0 ms; [16,6,6,1280] x [1280,112]:
- * 6.0 vs 6.5 ms (forward conv with a cached filter: 3.8 and 5.3 ms).
+ * 1x1, stride 1, no padding: dx = dy W^T. In zero-copy mode, graft's native product
+ * (native/pointwise_conv.c) of dy's rows and the filter transposed into scratch: no XNNPACK
+ * operator, so nothing is packed (XNNPACK packs the new filter of every training step again:
+ * ~2 ms of a MobileNetV2-0.35 batch-8 step's 7.7 ms of this kernel). Otherwise, for large
+ * filters, one XNNPACK matmul: the same speed as the 1x1 phase conv for small filters, but
+ * it skips the filter transpose tfjs's Conv2D does before packing: [16,3,3,1280] x
+ * [1280,320]: 5.6 vs 9.0 ms; [16,6,6,1280] x [1280,112]: 6.0 vs 6.5 ms (forward conv with a
+ * cached filter: 3.8 and 5.3 ms).
  */
 function inputGradPointwise(
   s: WasmScratch,
@@ -222,16 +227,43 @@ function inputGradPointwise(
   g: Conv2dBackpropGeometry,
 ): tf.TensorInfo {
   const npix = g.batch * g.inHeight * g.inWidth;
+  const native = zeroCopyNativeKernels(s.backend);
+  if (native) {
+    const dx = s.empty([g.batch, g.inHeight, g.inWidth, g.inChannels]);
+    if (npix === 0 || g.inChannels === 0) return dx;
+    if (g.outChannels === 0) {
+      s.view(dx).fill(0);
+      return dx;
+    }
+    const [filterT] = native.scratch([g.inChannels * g.outChannels], 'Conv2DBackpropInput');
+    native.fns.transpose_matrix(
+      native.input(s.backend, filter),
+      filterT!,
+      g.inChannels,
+      g.outChannels,
+    );
+    native.fns.pointwise_matmul(
+      native.input(s.backend, dy),
+      filterT!,
+      native.output(s.backend, dx),
+      npix,
+      g.outChannels,
+      g.inChannels,
+    );
+    return dx;
+  }
   // The transposed filter is a fresh intermediate, as matMul's `b` must be.
   const wt = s.transpose(s.reshape(filter, [g.inChannels, g.outChannels]), [1, 0]);
   const dx = s.matMul(s.reshape(dy, [npix, g.outChannels]), wt);
   return s.reshape(dx, [g.batch, g.inHeight, g.inWidth, g.inChannels]);
 }
 
-/** Filters at least this large (Cin * Cout) take {@link inputGradPointwise} when 1x1. */
+/** Filters at least this large (Cin * Cout) take the XNNPACK matmul of
+ * {@link inputGradPointwise} when 1x1; in zero-copy mode every 1x1 filter takes the native
+ * product. */
 const POINTWISE_MATMUL_MIN_FILTER = 32768;
 
-function usesPointwise(g: Conv2dBackpropGeometry): boolean {
+function usesPointwise(g: Conv2dBackpropGeometry, native: boolean): boolean {
   return (
     g.filterHeight === 1 &&
     g.filterWidth === 1 &&
@@ -241,7 +273,7 @@ function usesPointwise(g: Conv2dBackpropGeometry): boolean {
     g.padLeft === 0 &&
     g.outHeight === g.inHeight &&
     g.outWidth === g.inWidth &&
-    g.inChannels * g.outChannels >= POINTWISE_MATMUL_MIN_FILTER
+    (native || g.inChannels * g.outChannels >= POINTWISE_MATMUL_MIN_FILTER)
   );
 }
 
@@ -274,7 +306,7 @@ function conv2dBackpropInput(args: {
   );
   const s = new WasmScratch(args.backend as BackendWasm);
   try {
-    const dx = usesPointwise(g)
+    const dx = usesPointwise(g, zeroCopyNativeKernels(s.backend) !== undefined)
       ? inputGradPointwise(s, dy!, filter!, g)
       : inputGradByPhases(s, dy!, filter!, g);
     return s.release(dx);

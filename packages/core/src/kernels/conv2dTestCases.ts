@@ -169,3 +169,43 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
   return s;
 }
+
+function pointwise(
+  xShape: [number, number, number, number],
+  cout: number,
+  pad: Conv2dCase['pad'] = 'valid',
+): Conv2dCase {
+  return {
+    xShape,
+    filterShape: [1, 1, xShape[3], cout],
+    strides: [1, 1],
+    dilations: [1, 1],
+    pad,
+  };
+}
+
+/**
+ * 1x1 cases around the tiles and blocks of graft's native product (native/pointwise_conv.c),
+ * for the forward convolution and its input gradient: rows (pixels) 1, 3, 5 and across the
+ * 64-row block (63, 64, 65, 130, 144); channel counts below, at and past the 8-column panel
+ * and the 4-wide tail on both sides (1, 3, 4, 5, 8, 12, 13, 16, 17, 21, 24, 75);
+ * MobileNetV2's last convolution, 112 -> 1280; every way of saying "no padding".
+ */
+export const POINTWISE_CASES: Conv2dCase[] = [
+  pointwise([1, 1, 1, 1], 1),
+  pointwise([1, 1, 3, 3], 4, 'same'),
+  pointwise([1, 5, 1, 17], 5, 0 as never),
+  pointwise([1, 7, 9, 3], 13, [
+    [0, 0],
+    [0, 0],
+    [0, 0],
+    [0, 0],
+  ] as never),
+  pointwise([1, 8, 8, 17], 8),
+  pointwise([1, 5, 13, 5], 12),
+  pointwise([3, 7, 3, 8], 21, 'same'),
+  pointwise([2, 5, 13, 16], 75),
+  pointwise([1, 13, 10, 24], 144),
+  pointwise([16, 3, 3, 112], 1280, 'same'),
+  { ...pointwise([1, 9, 7, 3], 8), strides: 1 as never, dilations: 2 as never },
+];

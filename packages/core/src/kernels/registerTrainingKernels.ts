@@ -10,19 +10,22 @@ import { conv2dBackpropInputConfig } from './conv2dBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwiseConv2dNativeBackpropFilter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwiseConv2dNativeBackpropInput';
 import { identityConfig } from './identity';
+import { pointwiseConv2dConfig } from './pointwiseConv2d';
 import { sliceConfig } from './slice';
 import { keepStockKernel } from './stockKernels';
 import { unsortedSegmentSumConfig } from './unsortedSegmentSum';
 
 /**
  * Kernels the stock tfjs-backend-wasm 4.22 lacks for training, or has but too slowly
- * (Identity: it copies; Slice: it copies the whole input out of the heap first).
+ * (Identity: it copies; Slice: it copies the whole input out of the heap first; Conv2D: it
+ * re-packs a new filter on every call, and training makes new filters every step).
  * One file per kernel beside this one; each is added to this list and nowhere else.
  */
 const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   batchNormTrainConfig,
   batchNormTrainGradConfig,
   movingStatisticsConfig,
+  pointwiseConv2dConfig,
   conv2dBackpropFilterConfig,
   conv2dBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
@@ -46,7 +49,13 @@ export function registerTrainingKernels(): void {
       keepStockKernel(config.kernelName, config.backendName, stock.kernelFunc);
       tf.unregisterKernel(config.kernelName, config.backendName);
     }
-    tf.registerKernel(config);
+    // A replacement that hands some calls back to the stock kernel (Conv2D) needs the stock
+    // kernel's set-up, which binds its C function when the backend starts.
+    tf.registerKernel({
+      ...config,
+      setupFunc: config.setupFunc ?? stock?.setupFunc,
+      disposeFunc: config.disposeFunc ?? stock?.disposeFunc,
+    });
   }
   // Gradients of graft's own kernels (tfjs keeps one per kernel name, for every backend).
   tf.registerGradient(batchNormTrainGradient);

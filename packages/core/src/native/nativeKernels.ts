@@ -128,6 +128,10 @@ export interface GraftKernelExports {
     cin: number,
     cout: number,
   ): void;
+  /** y [n][m] = x [n][k] · w [k][m], the product of a 1x1 convolution (w read unpacked). */
+  pointwise_matmul(x: number, w: number, y: number, n: number, k: number, m: number): void;
+  /** t [cols][rows] = aᵀ for a [rows][cols]. */
+  transpose_matrix(a: number, t: number, rows: number, cols: number): void;
   /** sum(x[i]^2) over n floats, in float64. */
   sum_squares(x: number, n: number): number;
   /** The Adam update of n floats (optimizerStepKernel.ts's updateAdam, same bits). */
@@ -191,6 +195,8 @@ const FUNCTION_NAMES: readonly (keyof GraftKernelExports)[] = [
   'compact_channels',
   'pad_images',
   'pointwise_filter_grad',
+  'pointwise_matmul',
+  'transpose_matrix',
   'sum_squares',
   'adam_update',
   'sgd_update',
