@@ -4,6 +4,7 @@ import { GraftError } from '../errors';
 import { isMovingStatistic, type Param } from '../nn/param';
 import { batchRows, replicaRows } from '../parallel/batchRows';
 import type { ReplicaGroup } from '../parallel/replicaGroup';
+import { ReducedGradients, setVariable } from '../parallel/replicaTensors';
 import {
   type LocalStep,
   packStep,
@@ -165,6 +166,8 @@ export class Trainer {
   private readonly info: (message: string) => void;
   private readonly statistics: Param[];
   private readonly group: ReplicaGroup | undefined;
+  /** A replica's averaged gradients, refilled every step (freed when fit returns). */
+  private readonly reducedGradients = new ReducedGradients();
   private activePlan: TrainablePlan | undefined;
   private lrScales = new Map<string, number>();
   private sets: TrainableSets | undefined;
@@ -284,6 +287,8 @@ export class Trainer {
       // wait for this one at the next exchange: they stop with REPLICA_FAILED.
       this.group.fail();
       throw e;
+    } finally {
+      this.reducedGradients.dispose();
     }
   }
 
@@ -672,27 +677,24 @@ export class Trainer {
         undo();
         return undefined;
       }
+      // The averaged gradients, in tensors kept from step to step (parallel/replicaTensors.ts).
       const grads: Record<string, tf.Tensor> = {};
       for (const p of sets.params) {
-        const values = reduced.grads.get(p.variable.name);
-        if (values) grads[p.variable.name] = tf.tensor(values, p.variable.shape, 'float32');
+        const name = p.variable.name;
+        const values = reduced.grads.get(name);
+        if (values) grads[name] = this.reducedGradients.tensor(name, p.variable.shape, values);
       }
-      let result: StepResult;
-      try {
-        const learningRate = this.learningRateAt(runStep, totalSteps);
-        result = this.applyStep(grads, reduced, undo, epoch, step, learningRate);
-      } finally {
-        tf.dispose(Object.values(grads));
-      }
+      const learningRate = this.learningRateAt(runStep, totalSteps);
+      const result = this.applyStep(grads, reduced, undo, epoch, step, learningRate);
       // Every replica keeps the same moving statistics: the mean of their updates. (After the
       // checks: a replica without rows has nothing to undo, so it must not have changed them.)
-      // One scope for all of them: a tidy each was 104 scopes per MobileNetV2 step.
-      tf.tidy(() => {
-        for (const p of this.statistics) {
-          const values = reduced.statistics.get(p.name) as Float32Array;
-          p.variable.assign(tf.tensor(values, p.variable.shape, 'float32'));
-        }
-      });
+      // The step's snapshots go first: one that shares a statistic's memory would keep it
+      // from being written in place.
+      local?.dispose();
+      local = undefined;
+      for (const p of this.statistics) {
+        setVariable(p.variable, reduced.statistics.get(p.name) as Float32Array);
+      }
       return result;
     } finally {
       local?.dispose();
