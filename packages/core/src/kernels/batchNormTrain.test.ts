@@ -216,13 +216,14 @@ forEachMemoryMode(() => {
       expect(got.y.some((v) => v === 6)).toBe(true);
     });
 
-    it('is one kernel call forward (plus the moving statistics) and one backward', async () => {
+    it('is one kernel call forward and one backward, the moving statistics updated in place', async () => {
       const f = fixture([2, 4, 4, 8], 1);
       const x = tf.tensor(f.x, f.shape);
       const gamma = tf.tensor1d(f.gamma);
       const beta = tf.tensor1d(f.beta);
-      const movingMean = tf.variable(tf.zeros([f.c]), false);
-      const movingVariance = tf.variable(tf.ones([f.c]), false);
+      // Variables that own their data (their starting tensors freed).
+      const movingMean = tf.tidy(() => tf.variable(tf.zeros([f.c]), false));
+      const movingVariance = tf.tidy(() => tf.variable(tf.ones([f.c]), false));
       const profile = await tf.profile(() => {
         const gs = tf.grads((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
           tf.sum(
@@ -242,11 +243,52 @@ forEachMemoryMode(() => {
       // kernelNames lists each name once; kernels has every call.
       const count = (name: string) => profile.kernels.filter((k) => k.name === name).length;
       expect(count(BATCH_NORM_TRAIN)).toBe(1);
-      expect(count(MOVING_STATISTICS)).toBe(1);
+      expect(count(MOVING_STATISTICS)).toBe(0);
       expect(count(BATCH_NORM_TRAIN_GRAD)).toBe(1);
       expect(profile.kernelNames).not.toContain('Relu6');
       expect(profile.kernelNames).not.toContain('BatchMatMul');
       tf.dispose([x, gamma, beta, movingMean, movingVariance]);
+    });
+
+    it("updates the moving statistics in place with the kernel's bits, and by the kernel while their data is shared", () => {
+      const f = fixture([3, 5, 5, 7], 4);
+      const x = tf.tensor(f.x, f.shape);
+      const gamma = tf.tensor1d(f.gamma);
+      const beta = tf.tensor1d(f.beta);
+      const start = { mean: f.gamma.map((g) => g * 0.1), variance: f.beta.map((b) => 1 + b * b) };
+      const run = (shared: boolean) => {
+        const movingMean = tf.tidy(() => tf.variable(tf.tensor1d(start.mean), false));
+        const movingVariance = tf.tidy(() => tf.variable(tf.tensor1d(start.variance), false));
+        const ids = [movingMean.dataId, movingVariance.dataId];
+        // A tensor sharing the data (graft's Identity shares) must keep the old values.
+        const holders = shared ? [tf.clone(movingMean), tf.clone(movingVariance)] : [];
+        const before = tf.memory().numTensors;
+        tf.tidy(() => {
+          batchNormTraining(x, {
+            gamma,
+            beta,
+            movingMean,
+            movingVariance,
+            momentum: 0.9,
+            epsilon: EPS,
+          });
+        });
+        expect(tf.memory().numTensors).toBe(before);
+        const inPlace = movingMean.dataId === ids[0] && movingVariance.dataId === ids[1];
+        expect(inPlace).toBe(!shared);
+        for (const [i, h] of holders.entries()) {
+          expect(Array.from(h.dataSync())).toEqual(
+            Array.from(Float32Array.from(i ? start.variance : start.mean)),
+          );
+        }
+        const out = [Array.from(movingMean.dataSync()), Array.from(movingVariance.dataSync())];
+        tf.dispose([movingMean, movingVariance, ...holders]);
+        return out;
+      };
+      const kernel = run(true);
+      expect(run(false)).toEqual(kernel);
+      expect(kernel[0]).not.toEqual(Array.from(Float32Array.from(start.mean)));
+      tf.dispose([x, gamma, beta]);
     });
 
     it('keeps the moving statistics off the gradient tape', () => {

@@ -4,6 +4,7 @@ import { GraftError } from '../errors';
 import { roundUp4 } from '../native/depthwiseGeometry';
 import { nativeKernels } from '../native/nativeKernels';
 import { requireFloat32, requireOperands, shapeText } from './kernelInputs';
+import { ownHeapView } from './ownHeapView';
 
 /**
  * Batch normalisation in training mode as one kernel call forward and one backward, with an
@@ -372,6 +373,7 @@ export function runBatchNormTrain(
     { x, gamma, beta },
     { epsilon: attrs.epsilon, activation: attrs.activation, maxValue: attrs.maxValue },
   ) as [tf.Tensor, tf.Tensor];
+  if (foldInPlace(movingMean, movingVariance, stats, attrs.momentum)) return y;
   const [newMean, newVariance] = engine.runKernel(
     MOVING_STATISTICS,
     { movingMean, movingVariance, stats } as unknown as tf.NamedTensorMap,
@@ -380,4 +382,40 @@ export function runBatchNormTrain(
   movingMean.assign(newMean);
   movingVariance.assign(newVariance);
   return y;
+}
+
+/**
+ * The moving statistics' update written into the variables' own memory, with the same
+ * arithmetic as GraftMovingStatistics (so the same bits), when both own their data
+ * ({@link ownHeapView}: nothing else holds the old values) and the operands fit. Saves a
+ * kernel call, two new tensors and two assigns per layer: ~1 ms of a MobileNetV2 step, the
+ * same in every data-parallel replica. False when it could not; nothing is written then.
+ */
+function foldInPlace(
+  movingMean: tf.Variable,
+  movingVariance: tf.Variable,
+  stats: tf.Tensor,
+  momentum: number,
+): boolean {
+  const c = stats.shape[1] ?? 0;
+  if (stats.shape.length !== 2 || stats.shape[0] !== STATS_ROWS) return false;
+  if (!(momentum >= 0 && momentum <= 1)) return false; // the kernel says what is wrong
+  const mean = ownHeapView(movingMean);
+  const variance = ownHeapView(movingVariance);
+  if (!mean || !variance || mean.length !== c || variance.length !== c) return false;
+  const values = ownStatsView(stats);
+  const meanAt = STATS_ROW.mean * c;
+  const varianceAt = STATS_ROW.variance * c;
+  for (let ch = 0; ch < c; ch++) {
+    mean[ch] = (mean[ch] as number) * momentum + (values[meanAt + ch] as number) * (1 - momentum);
+    variance[ch] =
+      (variance[ch] as number) * momentum + (values[varianceAt + ch] as number) * (1 - momentum);
+  }
+  return true;
+}
+
+/** The forward kernel's stats output, read in place (it lives in the wasm heap). */
+function ownStatsView(stats: tf.Tensor): Float32Array {
+  const backend = tf.backend() as unknown as BackendWasm;
+  return backend.typedArrayFromHeap(stats as unknown as tf.TensorInfo) as Float32Array;
 }

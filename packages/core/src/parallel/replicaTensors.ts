@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ownHeapView } from '../kernels/ownHeapView';
 
 /**
  * Moves a data-parallel step's sums (views into the group's shared memory) into this
@@ -10,26 +11,6 @@ import * as tf from '@tensorflow/tfjs-core';
  * the same batch. On wasm the values are written into the tensors' memory in tfjs's heap
  * instead; elsewhere (cpu) the plain ops run.
  */
-
-interface HeapBackend {
-  typedArrayFromHeap?(info: tf.TensorInfo): Float32Array;
-  refCount?(dataId: object): number;
-}
-
-/**
- * `t`'s float32 memory, writable in place: only on a backend that exposes its heap, and only
- * while no other tensor shares the data (graft's zero-copy Identity and the tape's shared
- * saves do share it), so that a write changes `t` alone.
- */
-function ownHeapView(t: tf.Tensor): Float32Array | undefined {
-  const backend = tf.backend() as unknown as HeapBackend;
-  if (t.dtype !== 'float32' || t.isDisposed) return undefined;
-  if (typeof backend.typedArrayFromHeap !== 'function' || typeof backend.refCount !== 'function') {
-    return undefined;
-  }
-  if (backend.refCount(t.dataId) !== 1) return undefined;
-  return backend.typedArrayFromHeap(t as unknown as tf.TensorInfo);
-}
 
 /**
  * One gradient tensor per parameter, kept from step to step and refilled with each step's

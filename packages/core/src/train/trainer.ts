@@ -46,7 +46,7 @@ import {
   type TrainingState,
   writeParams,
 } from './trainingState';
-import { restoreParams, snapshotParams, type WeightSnapshot } from './weightSnapshot';
+import { copyParams, type HostCopy, restoreParams, snapshotParams } from './weightSnapshot';
 
 /**
  * Options of {@link Trainer}: the model, losses, freeze plan, optimizer, schedule, gradient
@@ -688,10 +688,6 @@ export class Trainer {
       const result = this.applyStep(grads, reduced, undo, epoch, step, learningRate);
       // Every replica keeps the same moving statistics: the mean of their updates. (After the
       // checks: a replica without rows has nothing to undo, so it must not have changed them.)
-      // The step's snapshots go first: one that shares a statistic's memory would keep it
-      // from being written in place.
-      local?.dispose();
-      local = undefined;
       for (const p of this.statistics) {
         setVariable(p.variable, reduced.statistics.get(p.name) as Float32Array);
       }
@@ -768,8 +764,10 @@ export class Trainer {
     const batchNormModes = this.activePlan?.batchNorm;
     // Moving statistics are updated by the forward pass; keep the pre-step values so a bad
     // step can be undone, and the post-first-pass values so extra passes change nothing.
-    const beforeStep = snapshotParams(this.statistics);
-    let afterFirstPass: WeightSnapshot | undefined;
+    // Host copies: a snapshot sharing their data would keep batch norm from updating them
+    // in place.
+    const beforeStep = copyParams(this.statistics);
+    let afterFirstPass: HostCopy | undefined;
     let passes = 0;
     const context: GradientStrategyContext = {
       tasks,
@@ -780,7 +778,7 @@ export class Trainer {
       epoch,
       taskLosses: () => {
         passes++;
-        if (passes === 2) afterFirstPass = snapshotParams(this.statistics);
+        if (passes === 2) afterFirstPass = copyParams(this.statistics);
         const forwardOptions = {
           training: true,
           step,
@@ -790,13 +788,11 @@ export class Trainer {
           ? cached.forward(forwardOptions)
           : this.model.forward(batch.x, forwardOptions);
         const losses = this.loss(outputs, batch);
-        if (afterFirstPass) restoreParams(this.statistics, afterFirstPass);
+        afterFirstPass?.restore();
         return losses;
       },
     };
     const dispose = () => {
-      beforeStep.dispose();
-      afterFirstPass?.dispose();
       cached?.dispose();
     };
     let result: ReturnType<GradientStrategy['computeGradients']>;
@@ -830,7 +826,7 @@ export class Trainer {
         loss: values[0] as number,
         taskLosses: values.slice(1, 1 + tasks.length),
         labelled: values.slice(1 + tasks.length),
-        undoStatistics: () => restoreParams(this.statistics, beforeStep),
+        undoStatistics: () => beforeStep.restore(),
         dispose: disposeAll,
       };
     } catch (e) {

@@ -82,3 +82,26 @@ export function restoreParams(params: readonly Param[], snapshot: WeightSnapshot
     if (saved) p.variable.assign(saved);
   }
 }
+
+/**
+ * The parameters' values, copied to host memory: unlike {@link snapshotParams} this shares no
+ * data with them, so they stay free to be written in place (the Trainer's step copies the
+ * moving statistics this way, which batch norm then updates in place:
+ * kernels/batchNormTrain.ts). `restore` puts the values back as new tensors.
+ */
+export interface HostCopy {
+  restore(): void;
+}
+
+export function copyParams(params: readonly Param[]): HostCopy {
+  const saved = params.map((p) => [p, p.variable.dataSync() as Float32Array] as const);
+  return {
+    restore() {
+      tf.tidy(() => {
+        for (const [p, values] of saved) {
+          p.variable.assign(tf.tensor(values, p.variable.shape, 'float32'));
+        }
+      });
+    },
+  };
+}
