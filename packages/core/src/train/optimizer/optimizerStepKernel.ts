@@ -18,9 +18,10 @@ import { type NativeKernels, zeroCopyNativeKernels } from '../../native/nativeKe
  *
  * On wasm with graft's native kernels in zero-copy mode (Node's default, see
  * src/native/nativeKernels.ts) the loops run in C SIMD (native/optimizer_step.c) on the
- * tensors in place; they compute in float64 with the same operations as the JavaScript loops
- * below (the cpu backend's and tfjs's threaded build's), so the updates are the same bits; only
- * the gradient norm's sum may round differently (its terms are added in another order).
+ * tensors in place, with the same operations as the JavaScript loops below (the cpu
+ * backend's and tfjs's threaded build's): Adam in float32, SGD in float64. So the updates are
+ * the same bits; only the gradient norm's sum may round differently (its terms are added in
+ * another order).
  */
 export const OPTIMIZER_STEP_KERNEL = 'GraftOptimizerStep';
 
@@ -245,31 +246,48 @@ interface Scalars {
   a: OptimizerStepAttrs;
 }
 
-/** Adam: m and v (`state`) in place, the new parameter into `pOut`. */
+/**
+ * Adam: m and v (`state`) in place, the new parameter into `pOut`. In float32, as tfjs's and
+ * PyTorch's Adam: every operation's result is rounded with Math.fround, which for float32
+ * operands gives the float32 operation's own result, so native/optimizer_step.c (float32
+ * SIMD) gives the same bits.
+ */
 function updateAdam(
   p: Float32Array,
   g: Float32Array,
   [m, v]: Float32Array[],
   pOut: Float32Array,
-  { clip, lr, l2, keep, a }: Scalars,
+  scalars: Scalars,
 ): void {
-  const { beta1, beta2, epsilon } = a;
+  const f = Math.fround;
+  const { a } = scalars;
   // Hoisted: the loop runs once per scalar of every parameter (~400k for MobileNetV2-0.35).
-  const keep1 = 1 - beta1;
-  const keep2 = 1 - beta2;
-  const unbias1 = 1 / a.correction1;
-  const unbias2 = 1 / a.correction2;
+  // The factors are computed in float64 and rounded once, as the C kernel receives them.
+  const [clip, lr, l2, keep] = [scalars.clip, scalars.lr, scalars.l2, scalars.keep].map(f) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  const beta1 = f(a.beta1);
+  const beta2 = f(a.beta2);
+  const epsilon = f(a.epsilon);
+  const keep1 = f(1 - a.beta1);
+  const keep2 = f(1 - a.beta2);
+  const unbias1 = f(1 / a.correction1);
+  const unbias2 = f(1 / a.correction2);
   const m0 = m as Float32Array;
   const v0 = v as Float32Array;
   for (let j = 0; j < p.length; j++) {
     const pj = p[j] as number;
-    const gj = (g[j] as number) * clip + l2 * pj;
-    const mj = beta1 * (m0[j] as number) + keep1 * gj;
-    const vj = beta2 * (v0[j] as number) + keep2 * gj * gj;
+    const gj = f(f((g[j] as number) * clip) + f(l2 * pj));
+    const mj = f(f(beta1 * (m0[j] as number)) + f(keep1 * gj));
+    const vj = f(f(beta2 * (v0[j] as number)) + f(f(keep2 * gj) * gj));
     m0[j] = mj;
     v0[j] = vj;
     // Bias-corrected as tfjs and PyTorch do: lr * m_hat / (sqrt(v_hat) + epsilon).
-    pOut[j] = pj * keep - (lr * mj * unbias1) / (Math.sqrt(vj * unbias2) + epsilon);
+    const step = f(f(f(lr * mj) * unbias1) / f(f(Math.sqrt(f(vj * unbias2))) + epsilon));
+    pOut[j] = f(pj * keep) - step;
   }
 }
 
