@@ -83,23 +83,26 @@ export function restoreParams(params: readonly Param[], snapshot: WeightSnapshot
   }
 }
 
+/** Values copied by {@link copyParams}. */
+export interface HostCopy {
+  /** Puts the values back into the parameters, as new tensors. */
+  restore(): void;
+}
+
 /**
  * The parameters' values, copied to host memory: unlike {@link snapshotParams} this shares no
  * data with them, so they stay free to be written in place (the Trainer's step copies the
  * moving statistics this way, which batch norm then updates in place:
- * kernels/batchNormTrain.ts). `restore` puts the values back as new tensors.
+ * kernels/batchNormTrain.ts).
  */
-export interface HostCopy {
-  restore(): void;
-}
-
 export function copyParams(params: readonly Param[]): HostCopy {
-  const saved = params.map((p) => [p, p.variable.dataSync() as Float32Array] as const);
+  // A copy of its own: the cpu backend's dataSync returns the tensor's own array.
+  const saved = params.map((p) => [p, (p.variable.dataSync() as Float32Array).slice()] as const);
   return {
     restore() {
       tf.tidy(() => {
         for (const [p, values] of saved) {
-          p.variable.assign(tf.tensor(values, p.variable.shape, 'float32'));
+          p.variable.assign(tf.tensor(values, p.variable.shape, p.variable.dtype));
         }
       });
     },
