@@ -26,7 +26,7 @@ fails removes the directory it created. An existing directory is never replaced 
 --replicas N trains data-parallel on N worker threads (one core each, single-threaded wasm):
 every replica trains on its share of each batch and all apply the same averaged gradient, so
 the result does not depend on timing. Batch norm normalises over each replica's rows ("ghost"
-batch norm): keep batches of 16 or more. About 1.6x faster on 2 cores for MobileNetV2.
+batch norm): keep batches of 16 or more. About 1.7x faster on 2 cores for MobileNetV2.
 ${EXIT_HELP}`;
 
 function positiveInt(name: string) {

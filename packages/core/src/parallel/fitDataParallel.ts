@@ -85,7 +85,7 @@ export interface DataParallelResult {
  * same job (model, data, fit options) from the `job` module, each trains on its own rows of
  * every batch on a single-threaded WASM backend, and all apply the same row-weighted mean
  * gradient through shared memory, so the model copies stay bit-identical. On a 2-core machine
- * a MobileNetV2 fine-tune step runs about 1.6x faster than on one thread (see the docs'
+ * a MobileNetV2 fine-tune step runs about 1.7x faster than on one thread (see the docs'
  * performance page); tfjs's own threaded build splits each kernel and gains nothing there.
  *
  * What differs from one Trainer on the whole batch: batch norm normalises over each replica's
