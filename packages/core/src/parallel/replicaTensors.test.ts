@@ -20,6 +20,10 @@ describe.each(['wasm', 'cpu'] as const)('replica tensors (%s)', (backend) => {
     // On wasm the same tensor, written in place; on cpu a new one (the old one freed).
     expect(a2 === a).toBe(backend === 'wasm');
     expect(tf.memory().numTensors).toBe(before + 2);
+    // Another shape under the same name gets a tensor of that shape.
+    const reshaped = grads.tensor('w', [4], Float32Array.of(1, 1, 2, 2));
+    expect(reshaped.shape).toEqual([4]);
+    expect(tf.memory().numTensors).toBe(before + 2);
     grads.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -23,7 +23,8 @@ export class ReducedGradients {
   /** A float32 tensor of `shape` holding `values`, valid until the next call for `name`. */
   tensor(name: string, shape: readonly number[], values: Float32Array): tf.Tensor {
     const held = this.kept.get(name);
-    const view = held && ownHeapView(held);
+    const view =
+      held && tf.util.arraysEqual(held.shape, shape as number[]) ? ownHeapView(held) : undefined;
     if (view && view.length === values.length) {
       view.set(values);
       return held as tf.Tensor;
