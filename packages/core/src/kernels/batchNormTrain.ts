@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GraftError } from '../errors';
 import { roundUp4 } from '../native/depthwiseGeometry';
 import { nativeKernels } from '../native/nativeKernels';
+import { heapValues, ownHeapView } from './heapViews';
 import { requireFloat32, requireOperands, shapeText } from './kernelInputs';
-import { ownHeapView } from './ownHeapView';
 
 /**
  * Batch normalisation in training mode as one kernel call forward and one backward, with an
@@ -213,25 +213,33 @@ function movingStatistics(args: KernelArgs): tf.TensorInfo[] {
       },
     );
   }
-  const read = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info) as Float32Array;
-  const stats = read(inputs.stats as tf.TensorInfo);
-  const fold = (info: tf.TensorInfo, row: number) => {
-    const m = read(info);
-    const out = new Float32Array(c);
-    for (let ch = 0; ch < c; ch++) {
-      out[ch] = (m[ch] as number) * momentum + (stats[row * c + ch] as number) * (1 - momentum);
-    }
-    return out;
-  };
-  const newMean = fold(moving.movingMean, STATS_ROW.mean);
-  const newVariance = fold(moving.movingVariance, STATS_ROW.variance);
   const outputs = [backend.makeOutput([c], 'float32'), backend.makeOutput([c], 'float32')] as [
     tf.TensorInfo,
     tf.TensorInfo,
   ];
-  read(outputs[0]).set(newMean);
-  read(outputs[1]).set(newVariance);
+  // Views after the outputs exist: making them may grow the heap, which detaches views.
+  const read = (info: tf.TensorInfo) => backend.typedArrayFromHeap(info) as Float32Array;
+  const stats = read(inputs.stats as tf.TensorInfo);
+  foldMoving(read(outputs[0]), read(moving.movingMean), stats, STATS_ROW.mean, momentum);
+  foldMoving(read(outputs[1]), read(moving.movingVariance), stats, STATS_ROW.variance, momentum);
   return outputs;
+}
+
+/**
+ * out = moving * momentum + stats[row] * (1 - momentum), per channel: the moving statistics'
+ * update, both for the kernel (into new tensors) and in place (`out` === `moving`).
+ */
+function foldMoving(
+  out: Float32Array,
+  moving: Float32Array,
+  stats: Float32Array,
+  row: number,
+  momentum: number,
+): void {
+  const c = moving.length;
+  for (let ch = 0; ch < c; ch++) {
+    out[ch] = (moving[ch] as number) * momentum + (stats[row * c + ch] as number) * (1 - momentum);
+  }
 }
 
 function batchNormTrainGrad(args: KernelArgs): tf.TensorInfo[] {
@@ -386,7 +394,7 @@ export function runBatchNormTrain(
 
 /**
  * The moving statistics' update written into the variables' own memory, with the same
- * arithmetic as GraftMovingStatistics (so the same bits), when both own their data
+ * arithmetic as GraftMovingStatistics ({@link foldMoving}, so the same bits), when both own their data
  * ({@link ownHeapView}: nothing else holds the old values) and the operands fit. Saves a
  * kernel call, two new tensors and two assigns per layer: ~1 ms of a MobileNetV2 step, the
  * same in every data-parallel replica. False when it could not; nothing is written then.
@@ -403,19 +411,8 @@ function foldInPlace(
   const mean = ownHeapView(movingMean);
   const variance = ownHeapView(movingVariance);
   if (!mean || !variance || mean.length !== c || variance.length !== c) return false;
-  const values = ownStatsView(stats);
-  const meanAt = STATS_ROW.mean * c;
-  const varianceAt = STATS_ROW.variance * c;
-  for (let ch = 0; ch < c; ch++) {
-    mean[ch] = (mean[ch] as number) * momentum + (values[meanAt + ch] as number) * (1 - momentum);
-    variance[ch] =
-      (variance[ch] as number) * momentum + (values[varianceAt + ch] as number) * (1 - momentum);
-  }
+  const values = heapValues(stats);
+  foldMoving(mean, mean, values, STATS_ROW.mean, momentum);
+  foldMoving(variance, variance, values, STATS_ROW.variance, momentum);
   return true;
-}
-
-/** The forward kernel's stats output, read in place (it lives in the wasm heap). */
-function ownStatsView(stats: tf.Tensor): Float32Array {
-  const backend = tf.backend() as unknown as BackendWasm;
-  return backend.typedArrayFromHeap(stats as unknown as tf.TensorInfo) as Float32Array;
 }

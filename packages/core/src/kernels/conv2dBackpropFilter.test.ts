@@ -8,11 +8,13 @@ import {
   type Conv2dCase,
   conv2dGrid,
   convAttrs,
+  convGradientErrors,
   describeCase,
   dot,
   dyShape,
   referenceConv2d,
 } from './conv2dTestCases';
+import { catchError } from './testing/catchError';
 import { compareWithCpu, seededTensor } from './testing/compareWithCpu';
 import { forEachMemoryMode } from './testing/memoryModes';
 
@@ -122,8 +124,6 @@ forEachMemoryMode(() => {
     });
 
     it('gives tf.grad of conv2d w.r.t. the filter that float64 finite differences confirm', () => {
-      // f(w) = sum(tanh(conv2d(x, w)) * r), nonlinear so this is not the adjoint identity
-      // again; its gradient comes from wasm (float32), f itself from the float64 reference.
       const c: Conv2dCase = {
         xShape: [2, 9, 7, 5],
         filterShape: [3, 3, 5, 4],
@@ -131,30 +131,10 @@ forEachMemoryMode(() => {
         dilations: [1, 1],
         pad: 'same',
       };
-      const x = seededTensor(c.xShape, 11);
-      const w = seededTensor(c.filterShape, 12);
-      const r = seededTensor(dyShape(c)!, 13);
-      const [xv, rv] = [x.dataSync(), r.dataSync()];
-      const f = (wv: ArrayLike<number>) => {
-        const y = referenceConv2d(xv, wv, c);
-        let s = 0;
-        for (let i = 0; i < y.length; i++) s += Math.tanh(y[i]!) * rv[i]!;
-        return s;
-      };
-      const g = tf.grad((filter: tf.Tensor) =>
-        tf.sum(tf.mul(tf.tanh(tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 2, 'same')), r)),
-      )(w);
       expect(tf.getBackend()).toBe('wasm');
-      const wv = Float64Array.from(w.dataSync());
-      const eps = 1e-4;
-      for (let probe = 0; probe < 3; probe++) {
-        const v = seededTensor(c.filterShape, 100 + probe).dataSync();
-        const analytic = dot(g.dataSync(), v);
-        const numeric =
-          (f(wv.map((a, i) => a + eps * v[i]!)) - f(wv.map((a, i) => a - eps * v[i]!))) / (2 * eps);
-        expect(Math.abs(analytic - numeric) / Math.max(1, Math.abs(numeric))).toBeLessThan(1e-4);
+      for (const error of convGradientErrors(c, 'filter', 11, 100)) {
+        expect(error).toBeLessThan(1e-4);
       }
-      tf.dispose([x, w, r, g]);
     });
 
     it('rejects NCHW, naming the kernel', () => {
@@ -259,13 +239,4 @@ forEachMemoryMode(() => {
       }
     });
   });
-
-  function catchError(f: () => unknown): unknown {
-    try {
-      f();
-    } catch (e) {
-      return e;
-    }
-    throw new Error('expected an error');
-  }
 });

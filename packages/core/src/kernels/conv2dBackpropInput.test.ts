@@ -8,12 +8,14 @@ import {
   type Conv2dCase,
   conv2dGrid,
   convAttrs,
+  convGradientErrors,
   describeCase,
   dot,
   dyShape,
   POINTWISE_CASES,
   referenceConv2d,
 } from './conv2dTestCases';
+import { catchError } from './testing/catchError';
 import { compareWithCpu, seededTensor } from './testing/compareWithCpu';
 import { forEachMemoryMode } from './testing/memoryModes';
 
@@ -152,30 +154,10 @@ forEachMemoryMode(() => {
         dilations: [1, 1],
         pad: 'same',
       };
-      const x = seededTensor(c.xShape, 21);
-      const w = seededTensor(c.filterShape, 22);
-      const r = seededTensor(dyShape(c)!, 23);
-      const [wv, rv] = [w.dataSync(), r.dataSync()];
-      const f = (xv: ArrayLike<number>) => {
-        const y = referenceConv2d(xv, wv, c);
-        let s = 0;
-        for (let i = 0; i < y.length; i++) s += Math.tanh(y[i]!) * rv[i]!;
-        return s;
-      };
-      const g = tf.grad((input: tf.Tensor) =>
-        tf.sum(tf.mul(tf.tanh(tf.conv2d(input as tf.Tensor4D, w as tf.Tensor4D, 2, 'same')), r)),
-      )(x);
       expect(tf.getBackend()).toBe('wasm');
-      const xv = Float64Array.from(x.dataSync());
-      const eps = 1e-4;
-      for (let probe = 0; probe < 3; probe++) {
-        const v = seededTensor(c.xShape, 200 + probe).dataSync();
-        const analytic = dot(g.dataSync(), v);
-        const numeric =
-          (f(xv.map((a, i) => a + eps * v[i]!)) - f(xv.map((a, i) => a - eps * v[i]!))) / (2 * eps);
-        expect(Math.abs(analytic - numeric) / Math.max(1, Math.abs(numeric))).toBeLessThan(1e-4);
+      for (const error of convGradientErrors(c, 'x', 21, 200)) {
+        expect(error).toBeLessThan(1e-4);
       }
-      tf.dispose([x, w, r, g]);
     });
 
     it('rejects NCHW and an inputShape that does not produce dy, naming the kernel and shapes', () => {
@@ -249,12 +231,3 @@ forEachMemoryMode(() => {
     });
   });
 });
-
-function catchError(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an error');
-}

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { seededTensor } from './testing/compareWithCpu';
 
 /**
  * The convolutions graft's Conv2D backward kernels are tested on: shapes that break naive
@@ -168,6 +169,55 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
   return s;
+}
+
+/**
+ * Checks tf.grad of f(x, w) = sum(tanh(conv2d(x, w)) * r) with respect to `x` or the filter
+ * against float64 central differences of {@link referenceConv2d}: f is nonlinear, so this is
+ * not the adjoint identity again; the gradient comes from the active backend (float32), f
+ * from the reference. Seeds: x `seed`, w `seed + 1`, r `seed + 2`, the three probe
+ * directions `probeSeed` onward. Returns |analytic - numeric| / max(1, |numeric|) for each
+ * direction. `c` must have equal strides and a 'same' or 'valid' pad (tf.conv2d's).
+ */
+export function convGradientErrors(
+  c: Conv2dCase,
+  wrt: 'x' | 'filter',
+  seed: number,
+  probeSeed: number,
+): number[] {
+  const x = seededTensor(c.xShape, seed);
+  const w = seededTensor(c.filterShape, seed + 1);
+  const r = seededTensor(dyShape(c)!, seed + 2);
+  const [xv, wv, rv] = [x.dataSync(), w.dataSync(), r.dataSync()];
+  const f = (xs: ArrayLike<number>, ws: ArrayLike<number>) => {
+    const y = referenceConv2d(xs, ws, c);
+    let s = 0;
+    for (let i = 0; i < y.length; i++) s += Math.tanh(y[i]!) * rv[i]!;
+    return s;
+  };
+  const pad = c.pad as 'same' | 'valid';
+  const g = tf.grad((v: tf.Tensor) => {
+    const [input, filter] = wrt === 'x' ? [v, w] : [x, v];
+    return tf.sum(
+      tf.mul(tf.tanh(tf.conv2d(input as tf.Tensor4D, filter as tf.Tensor4D, c.strides[0], pad)), r),
+    );
+  })(wrt === 'x' ? x : w);
+  const at = Float64Array.from(wrt === 'x' ? xv : wv);
+  const fAt = (v: Float64Array) => (wrt === 'x' ? f(v, wv) : f(xv, v));
+  const eps = 1e-4;
+  const errors: number[] = [];
+  for (let probe = 0; probe < 3; probe++) {
+    const d = seededTensor(wrt === 'x' ? c.xShape : c.filterShape, probeSeed + probe);
+    const dv = d.dataSync();
+    const analytic = dot(g.dataSync(), dv);
+    const numeric =
+      (fAt(at.map((a, i) => a + eps * dv[i]!)) - fAt(at.map((a, i) => a - eps * dv[i]!))) /
+      (2 * eps);
+    errors.push(Math.abs(analytic - numeric) / Math.max(1, Math.abs(numeric)));
+    d.dispose();
+  }
+  tf.dispose([x, w, r, g]);
+  return errors;
 }
 
 function pointwise(

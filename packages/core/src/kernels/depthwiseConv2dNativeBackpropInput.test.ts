@@ -12,6 +12,7 @@ import {
   dyShape,
   referenceDepthwiseConv2d,
 } from '../native/depthwiseTestCases';
+import { catchError } from './testing/catchError';
 import { seededTensor } from './testing/compareWithCpu';
 import {
   CHUNKED_CASES,
@@ -171,12 +172,3 @@ forEachMemoryMode(() => {
     });
   });
 });
-
-function catchError(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an error');
-}

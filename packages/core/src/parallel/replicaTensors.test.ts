@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/initBackend';
-import { ReducedGradients, setVariable } from './replicaTensors';
+import { setVariable } from '../kernels/heapViews';
+import { ReducedGradients } from './replicaTensors';
 
 describe.each(['wasm', 'cpu'] as const)('replica tensors (%s)', (backend) => {
   beforeAll(async () => {

@@ -1,21 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ownHeapView } from '../kernels/ownHeapView';
-
-/**
- * Moves a data-parallel step's sums (views into the group's shared memory) into this
- * replica's tensors with one copy each and no new tensor where the backend allows it.
- *
- * Why: a MobileNetV2 step hands the optimizer 156 averaged gradients and assigns 104 averaged
- * moving statistics. As `tf.tensor` + `assign` that was ~1 ms of a ~45 ms replica step
- * (allocation, engine bookkeeping, disposal), all of it on top of what one thread does for
- * the same batch. On wasm the values are written into the tensors' memory in tfjs's heap
- * instead; elsewhere (cpu) the plain ops run.
- */
+import { ownHeapView } from '../kernels/heapViews';
 
 /**
  * One gradient tensor per parameter, kept from step to step and refilled with each step's
  * averaged gradient. The tensors are this object's: lend them to the optimizer (which only
  * reads them) and do not dispose them; {@link dispose} does, when training ends.
+ *
+ * Why: a MobileNetV2 step hands the optimizer 156 averaged gradients. As new tensors (with
+ * the 104 averaged moving statistics assigned the same way) that was ~1 ms of a ~45 ms replica
+ * step, all of it on top of what one thread does for the same batch; the statistics go
+ * through `setVariable` (kernels/heapViews.ts).
  */
 export class ReducedGradients {
   private readonly kept = new Map<string, tf.Tensor>();
@@ -39,14 +33,4 @@ export class ReducedGradients {
     for (const t of this.kept.values()) t.dispose();
     this.kept.clear();
   }
-}
-
-/** Sets a variable's values: in place where it owns its memory, else by `assign`. */
-export function setVariable(variable: tf.Variable, values: Float32Array): void {
-  const view = ownHeapView(variable);
-  if (view && view.length === values.length) {
-    view.set(values);
-    return;
-  }
-  tf.tidy(() => variable.assign(tf.tensor(values, variable.shape, 'float32')));
 }

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { heapValues } from '../kernels/heapViews';
 import type { Param } from '../nn/param';
 
 /**
@@ -81,19 +82,6 @@ export function stepExchangeLength(layout: StepExchangeLayout): number {
   );
 }
 
-interface HeapBackend {
-  typedArrayFromHeap?(info: tf.TensorInfo): Float32Array;
-}
-
-/** A tensor's values without a copy where the backend allows it (wasm's heap view). */
-function valuesOf(t: tf.Tensor): Float32Array {
-  const backend = tf.backend() as unknown as HeapBackend;
-  if (typeof backend.typedArrayFromHeap === 'function') {
-    return backend.typedArrayFromHeap(t as unknown as tf.TensorInfo);
-  }
-  return t.dataSync() as Float32Array;
-}
-
 /**
  * Writes this replica's contribution into `slot`; the sum weights its first
  * {@link scaledExchangeLength} values by {@link replicaWeight}. `step` is undefined for a
@@ -111,13 +99,13 @@ export function packStep(
   for (const p of layout.params) {
     const grad = step?.grads[p.variable.name];
     const n = p.variable.size;
-    if (grad) slot.set(valuesOf(grad), at);
+    if (grad) slot.set(heapValues(grad), at);
     else slot.fill(0, at, at + n);
     at += n;
   }
   for (const p of layout.statistics) {
     const n = p.variable.size;
-    if (step) slot.set(valuesOf(p.variable), at);
+    if (step) slot.set(heapValues(p.variable), at);
     else slot.fill(0, at, at + n);
     at += n;
   }

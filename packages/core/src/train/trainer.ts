@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { isOutOfMemory, takeWasmKernelFailure } from '../backend/wasmKernelFailures';
 import { GraftError } from '../errors';
+import { setVariable } from '../kernels/heapViews';
 import { isMovingStatistic, type Param } from '../nn/param';
 import { batchRows, replicaRows } from '../parallel/batchRows';
 import type { ReplicaGroup } from '../parallel/replicaGroup';
-import { ReducedGradients, setVariable } from '../parallel/replicaTensors';
+import { ReducedGradients } from '../parallel/replicaTensors';
 import {
   type LocalStep,
   packStep,

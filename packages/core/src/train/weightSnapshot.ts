@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { heapValues, setVariable } from '../kernels/heapViews';
 import type { Param } from '../nn/param';
 import { sharedClone } from '../tape/shareData';
 
@@ -85,26 +86,21 @@ export function restoreParams(params: readonly Param[], snapshot: WeightSnapshot
 
 /** Values copied by {@link copyParams}. */
 export interface HostCopy {
-  /** Puts the values back into the parameters, as new tensors. */
+  /** Puts the values back into the parameters (in place where they own their memory). */
   restore(): void;
 }
 
 /**
- * The parameters' values, copied to host memory: unlike {@link snapshotParams} this shares no
- * data with them, so they stay free to be written in place (the Trainer's step copies the
- * moving statistics this way, which batch norm then updates in place:
+ * The float32 parameters' values, copied to host memory: unlike {@link snapshotParams} this
+ * shares no data with them, so they stay free to be written in place (the Trainer's step
+ * copies the moving statistics this way, which batch norm then updates in place:
  * kernels/batchNormTrain.ts).
  */
 export function copyParams(params: readonly Param[]): HostCopy {
-  // A copy of its own: the cpu backend's dataSync returns the tensor's own array.
-  const saved = params.map((p) => [p, (p.variable.dataSync() as Float32Array).slice()] as const);
+  const saved = params.map((p) => [p, heapValues(p.variable).slice()] as const);
   return {
     restore() {
-      tf.tidy(() => {
-        for (const [p, values] of saved) {
-          p.variable.assign(tf.tensor(values, p.variable.shape, p.variable.dtype));
-        }
-      });
+      for (const [p, values] of saved) setVariable(p.variable, values);
     },
   };
 }
