@@ -172,6 +172,35 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /**
+ * The adjoint identity of a backward kernel over the dilation-2 grid and every fifth case of
+ * the dilation-1 one: <conv2d(x, w), dy> = <x, dx> (`wrt` 'x') or <w, dW> ('filter'), with
+ * the forward in float64 ({@link referenceConv2d}, which honours dilation where tfjs's cpu
+ * backend does not). Relative to the sum of |every product term|, which bounds float32
+ * rounding in any order; the cases off by 1e-5 or more come back described.
+ */
+export function convAdjointFailures(
+  wrt: 'x' | 'filter',
+  backward: (x: tf.Tensor, w: tf.Tensor, dy: tf.Tensor, c: Conv2dCase) => tf.Tensor,
+): { cases: number; failures: string[] } {
+  const cases = [...conv2dGrid(2), ...conv2dGrid(1).filter((_, i) => i % 5 === 0)];
+  const failures: string[] = [];
+  for (const [i, c] of cases.entries()) {
+    const x = seededTensor(c.xShape, 3 * i);
+    const w = seededTensor(c.filterShape, 3 * i + 1);
+    const dy = seededTensor(dyShape(c)!, 3 * i + 2);
+    const [xv, wv, dyv] = [x.dataSync(), w.dataSync(), dy.dataSync()];
+    const grad = backward(x, w, dy, c);
+    const lhs = dot(referenceConv2d(xv, wv, c), dyv);
+    const rhs = dot(wrt === 'x' ? xv : wv, grad.dataSync());
+    const scale = dot(referenceConv2d(xv.map(Math.abs), wv.map(Math.abs), c), dyv.map(Math.abs));
+    const rel = Math.abs(lhs - rhs) / Math.max(scale, 1e-30);
+    if (!(rel < 1e-5)) failures.push(`${describeCase(c)}: ${lhs} vs ${rhs}`);
+    tf.dispose([x, w, dy, grad]);
+  }
+  return { cases: cases.length, failures };
+}
+
+/**
  * Checks tf.grad of f(x, w) = sum(tanh(conv2d(x, w)) * r) with respect to `x` or the filter
  * against float64 central differences of {@link referenceConv2d}: f is nonlinear, so this is
  * not the adjoint identity again; the gradient comes from the active backend (float32), f
